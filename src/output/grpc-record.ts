@@ -1,0 +1,206 @@
+/**
+ * gRPC records: the JSON objects of `--output json` and `--record FILE`, one per envelope. The
+ * field names are the public contract (ARCHITECTURE §4, `docs/records.md`,
+ * `docs/record.schema.json`).
+ */
+import type { Anomaly, GrpcData, GrpcEnvelope, GrpcError } from '../grpc/grpc-envelope.js';
+import { assertNever, type Direction, type HeaderList } from '../http2/channel-event.js';
+
+interface RecordBase {
+  readonly protocol: 'grpc';
+  /** ISO 8601, UTC, millisecond precision. */
+  readonly time: string;
+  readonly flowId: string;
+}
+
+interface SequencedRecordBase extends RecordBase {
+  readonly sequence: number;
+  readonly direction: Direction;
+}
+
+export interface GrpcStartRecord extends SequencedRecordBase {
+  readonly event: 'start';
+  readonly service: string;
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly contentType: string;
+  readonly encoding: string | null;
+  readonly acceptEncoding: string | null;
+  readonly timeout: string | null;
+  readonly metadata: HeaderList;
+  readonly headers: HeaderList;
+}
+
+export interface GrpcDataRecord extends SequencedRecordBase {
+  readonly event: 'data';
+  readonly compressed: boolean;
+  readonly wireLength: number;
+  readonly length: number | null;
+  /** Base64 of the decompressed message; null when it could not be decoded. */
+  readonly payload: string | null;
+  /** Base64 of the wire bytes (prefix included). */
+  readonly raw: string;
+  /** Present only when non-empty. */
+  readonly anomalies?: readonly Anomaly[];
+  /** Present (true) only when an output cap cut `payload` or `raw`. */
+  readonly payloadTruncated?: true;
+  /** Fields added by later stages (e.g. `decoded`, `decodedAs` from schema decoding). */
+  readonly [extra: string]: unknown;
+}
+
+export interface GrpcEndRecord extends SequencedRecordBase {
+  readonly event: 'end';
+  readonly status: number | null;
+  readonly statusName: string | null;
+  readonly message: string;
+  /** Base64 of `grpc-status-details-bin`. */
+  readonly statusDetails: string | null;
+  readonly trailers: HeaderList;
+  readonly synthetic: boolean;
+  readonly raw: HeaderList | null;
+  readonly error: GrpcError | null;
+}
+
+export interface GrpcFlowRecord extends RecordBase {
+  readonly event: 'flow';
+  readonly flowType: 'unary' | 'stream' | 'bidirectional';
+  readonly state: 'complete' | 'error';
+  readonly service: string;
+  readonly method: string;
+  readonly status: number | null;
+  readonly requestMessages: number;
+  readonly responseMessages: number;
+  readonly durationMs: number;
+}
+
+export type GrpcRecord = GrpcStartRecord | GrpcDataRecord | GrpcEndRecord | GrpcFlowRecord;
+
+export interface GrpcRecordOptions {
+  /**
+   * Cut `payload` and `raw` to at most this many bytes (before base64) and mark the record
+   * `payloadTruncated: true`. Unset: full bytes (what `--record` files always get).
+   */
+  readonly maxPayloadBytes?: number;
+}
+
+/** Base64 of the bytes, without copying them. */
+function encodeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+function buildDataRecord(
+  envelope: GrpcData,
+  extra: Readonly<Record<string, unknown>> | undefined,
+  maxPayloadBytes: number,
+): GrpcDataRecord {
+  const { payload, raw } = envelope;
+  const cutPayload = payload !== null && payload.length > maxPayloadBytes;
+  const cutRaw = raw.length > maxPayloadBytes;
+  const record: Record<string, unknown> = {
+    protocol: 'grpc',
+    event: 'data',
+    time: new Date(envelope.time).toISOString(),
+    flowId: envelope.flowId,
+    sequence: envelope.sequence,
+    direction: envelope.direction,
+    compressed: envelope.compressed,
+    wireLength: envelope.wireLength,
+    length: envelope.length,
+    payload:
+      payload === null
+        ? null
+        : encodeBase64(cutPayload ? payload.subarray(0, maxPayloadBytes) : payload),
+    raw: encodeBase64(cutRaw ? raw.subarray(0, maxPayloadBytes) : raw),
+  };
+  const extraAnomalies = extra?.anomalies;
+  const anomalies = Array.isArray(extraAnomalies)
+    ? [...envelope.anomalies, ...(extraAnomalies as Anomaly[])]
+    : envelope.anomalies;
+  if (anomalies.length > 0) record.anomalies = anomalies;
+  if (cutPayload || cutRaw) record.payloadTruncated = true;
+  if (extra !== undefined) {
+    // The contract fields win: a later stage may add fields but never change these.
+    for (const [key, value] of Object.entries(extra)) {
+      if (!(key in record) && key !== 'anomalies') record[key] = value;
+    }
+  }
+  return record as GrpcDataRecord;
+}
+
+/**
+ * The record of one envelope.
+ *
+ * @param extra - fields merged into `data` records only (ignored for other events): keys the
+ *   record already has are left alone, except `anomalies`, which is appended to the envelope's.
+ */
+export function toGrpcRecord(
+  envelope: GrpcEnvelope,
+  extra?: Readonly<Record<string, unknown>>,
+  options?: GrpcRecordOptions,
+): GrpcRecord {
+  const time = new Date(envelope.time).toISOString();
+  switch (envelope.kind) {
+    case 'start':
+      return {
+        protocol: 'grpc',
+        event: 'start',
+        time,
+        flowId: envelope.flowId,
+        sequence: envelope.sequence,
+        direction: envelope.direction,
+        service: envelope.service,
+        method: envelope.method,
+        path: envelope.path,
+        authority: envelope.authority,
+        contentType: envelope.contentType,
+        encoding: envelope.encoding,
+        acceptEncoding: envelope.acceptEncoding,
+        timeout: envelope.timeout,
+        metadata: envelope.metadata,
+        headers: envelope.headers,
+      };
+    case 'data':
+      return buildDataRecord(envelope, extra, options?.maxPayloadBytes ?? Number.POSITIVE_INFINITY);
+    case 'end':
+      return {
+        protocol: 'grpc',
+        event: 'end',
+        time,
+        flowId: envelope.flowId,
+        sequence: envelope.sequence,
+        direction: envelope.direction,
+        status: envelope.status,
+        statusName: envelope.statusName,
+        message: envelope.message,
+        statusDetails:
+          envelope.statusDetails === null ? null : encodeBase64(envelope.statusDetails),
+        trailers: envelope.trailers,
+        synthetic: envelope.synthetic,
+        raw: envelope.raw,
+        error: envelope.error,
+      };
+    case 'flow':
+      return {
+        protocol: 'grpc',
+        event: 'flow',
+        time,
+        flowId: envelope.flowId,
+        flowType: envelope.flowType,
+        state: envelope.state,
+        service: envelope.service,
+        method: envelope.method,
+        status: envelope.status,
+        requestMessages: envelope.requestMessages,
+        responseMessages: envelope.responseMessages,
+        durationMs: envelope.durationMs,
+      };
+    default:
+      return assertNever(envelope);
+  }
+}
+
+/** One NDJSON line: the record as JSON followed by `\n`. */
+export function serializeRecord(record: object): string {
+  return `${JSON.stringify(record)}\n`;
+}
