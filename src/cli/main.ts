@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { CaError } from '../tls/ca-error.js';
+import { loadOrCreateCa } from '../tls/ca-store.js';
+import { formatCaReport } from './ca-report.js';
+import { parseCommand } from './parse-options.js';
+import { runProxy } from './run-proxy.js';
+import { USAGE } from './usage.js';
+
+function log(line: string): void {
+  process.stderr.write(`grpctap: ${line}\n`);
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+  return String(pkg.version);
+}
+
+async function main(): Promise<number> {
+  const command = parseCommand(process.argv.slice(2), process.env);
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`${readVersion()}\n`);
+      return 0;
+    case 'error':
+      log(`${command.message}\n\n${USAGE}`);
+      return 2;
+    case 'ca': {
+      const { ca, created, warnings } = await loadOrCreateCa(command.certsDir);
+      for (const warning of warnings) log(warning);
+      process.stdout.write(formatCaReport(ca, created));
+      return 0;
+    }
+    case 'proxy': {
+      const proxy = await runProxy(command.options, log, null);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          log(`${signal}: flushing records and exiting`);
+          resolve();
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      await proxy.stop();
+      return 0;
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log(
+      error instanceof CaError
+        ? error.message
+        : `fatal: ${(error as Error).stack ?? String(error)}`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { isIP } from 'node:net';
+import { createObserverHub } from '../flow/observer-hub.js';
+import { createHttp1Forwarder } from '../http1/http1-forwarder.js';
+import { createUpstreamPool } from '../http2/upstream-pool.js';
+import { createProxyAuthCheck } from '../listener/check-proxy-auth.js';
+import { createProxyListener, type ProxyListener } from '../listener/proxy-listener.js';
+import { type ProxyMode, parseReverseUrl } from '../listener/proxy-mode.js';
+import { createOutputSink, type PayloadDecoder } from '../output/create-output-sink.js';
+import { createLineWriter, type LineWriter } from '../output/line-writer.js';
+import { loadOrCreateCa } from '../tls/ca-store.js';
+import { createKeylogWriter, type KeylogWriter } from '../tls/keylog-writer.js';
+import { createLeafContextCache } from '../tls/leaf-context-cache.js';
+import { createLeafMinter } from '../tls/leaf-minter.js';
+import { loadTrustStore } from './load-trust-store.js';
+import type { ProxyOptions } from './parse-options.js';
+
+/** Most bytes the stdout tail may queue before lines are dropped (a reader that stalls). */
+const TAIL_QUEUE_BYTES = 64 * 1024 * 1024;
+/** The record file is the lossless copy: it queues without a cap while the disk keeps up. */
+const RECORD_QUEUE_BYTES = Number.POSITIVE_INFINITY;
+
+export interface RunningProxy {
+  readonly address: { host: string; port: number };
+  /** Stops listening, closes connections and flushes every record. */
+  stop(): Promise<void>;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/**
+ * Starts the proxy: loads (or creates) the CA, opens the outputs and listens. Logs go through
+ * `log` (stderr); records go to stdout and the record file.
+ */
+export async function runProxy(
+  options: ProxyOptions,
+  log: (line: string) => void,
+  decoder: PayloadDecoder | null,
+): Promise<RunningProxy> {
+  let mode: ProxyMode = { kind: 'forward' };
+  if (options.reverse !== null) {
+    const endpoint = parseReverseUrl(options.reverse);
+    if (!endpoint)
+      throw new Error(
+        `--reverse takes https://HOST:PORT or http://HOST:PORT, got ${options.reverse}`,
+      );
+    mode = { kind: 'reverse', endpoint };
+  }
+  const { ca, created, warnings } = await loadOrCreateCa(options.certsDir);
+  for (const warning of warnings) log(warning);
+  if (created) log(`created a CA in ${ca.certPath}; run "grpctap ca" to see how to trust it`);
+  const trust = await loadTrustStore(options.upstreamCa);
+  const upstreamTls = { ca: trust, rejectUnauthorized: !options.upstreamInsecure };
+  if (options.upstreamInsecure) log('upstream certificates are NOT verified (--upstream-insecure)');
+
+  const keylogPath = process.env.SSLKEYLOGFILE;
+  const keylog: KeylogWriter | null = keylogPath
+    ? createKeylogWriter(keylogPath, {
+        onError: (e) => log(`SSLKEYLOGFILE ${keylogPath}: ${e.message}`),
+      })
+    : null;
+  const onTlsSocket = keylog ? keylog.attach.bind(keylog) : undefined;
+
+  const tail = createLineWriter(createWriteStream('', { fd: 1, autoClose: false }), {
+    maxQueuedBytes: TAIL_QUEUE_BYTES,
+    onError: (error) => log(`stdout: ${error.message}; records still go to --record`),
+    onDrop: () =>
+      log('stdout is not keeping up; dropping tail lines (the --record file keeps all)'),
+  });
+  let record: LineWriter | null = null;
+  if (options.record !== null) {
+    const path = options.record;
+    record = createLineWriter(createWriteStream(path, { flags: 'a', mode: 0o600 }), {
+      maxQueuedBytes: RECORD_QUEUE_BYTES,
+      onError: (error) =>
+        log(`--record ${path}: ${error.message}; recording stopped, forwarding goes on`),
+    });
+  }
+  const color = options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const sink = createOutputSink({ format: options.output, tail, record, color, decoder });
+  const observe = createObserverHub({ maxMessageSize: options.maxMessageSize, sink, warn: log });
+
+  const pool = createUpstreamPool({
+    tls: upstreamTls,
+    connectTimeoutMs: options.handshakeTimeoutMs,
+    onTlsSocket,
+    log,
+  });
+  const authorize =
+    options.proxyAuth !== null && mode.kind === 'forward'
+      ? createProxyAuthCheck(options.proxyAuth)
+      : undefined;
+  if (options.proxyAuth !== null && mode.kind === 'reverse')
+    log('--proxy-auth has no effect with --reverse');
+  let listener: ProxyListener | null = null;
+  const http1 = createHttp1Forwarder({
+    upstreamTls,
+    log,
+    ...(onTlsSocket ? { onUpstreamTlsSocket: onTlsSocket } : {}),
+    onConnect: (request, socket, head) => listener?.handleConnect(request, socket, head),
+    onExchange: (summary) =>
+      sink.http({
+        flowId: randomUUID(),
+        time: summary.startTime,
+        httpVersion: '1.1',
+        method: summary.method,
+        authority: summary.authority,
+        path: summary.path,
+        status: summary.status,
+        requestBytes: summary.requestBytes,
+        responseBytes: summary.responseBytes,
+        durationMs: summary.durationMs,
+        error: summary.error,
+      }),
+  });
+  const leafContexts = createLeafContextCache(createLeafMinter(ca));
+  listener = createProxyListener({
+    mode,
+    pool,
+    http1,
+    leafContexts,
+    observe,
+    log,
+    onTlsSocket,
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxConnections: options.maxConnections,
+    authorize,
+  });
+  const address = await listener.listen(options.listenHost, options.listenPort);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  log(`listening on ${host}:${address.port}`);
+  if (!isLoopback(options.listenHost)) {
+    log(
+      `WARNING: listening on ${options.listenHost}: anyone who can reach this address can use the proxy`,
+    );
+  }
+  const active = listener;
+  return {
+    address: { host: address.address, port: address.port },
+    async stop() {
+      pool.close();
+      await Promise.all([active.close(), http1.close()]);
+      await Promise.all([tail.close(), record?.close(), keylog?.close()]);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** `grpctap --help`. */
+export const USAGE = `grpctap: an intercepting gRPC / HTTP/2 proxy that shows every call, message by message
+
+Usage:
+  grpctap [options]              run the proxy
+  grpctap ca [--certs-dir DIR]   create the CA if missing and show how to trust it
+
+Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090):
+  --listen HOST:PORT         where to listen (default 127.0.0.1:8080)
+  --certs-dir DIR            CA directory (default ./certs)
+  --output text|json         stdout format: readable lines or one JSON record per line (default text)
+  --record FILE              append every record, with full payloads, to FILE (NDJSON)
+  --reverse URL              act as the server at URL (https://host:port or http://host:port)
+  --upstream-ca FILE         trust this CA for upstream TLS too (repeatable)
+  --upstream-insecure        do not verify upstream certificates
+  --max-message-size BYTES   largest gRPC message, declared or decompressed (default 254MiB)
+  --proto FILE_OR_DIR        .proto files for decoding (repeatable)
+  --proto-path DIR           import root for --proto (repeatable)
+  --descriptor-set FILE      FileDescriptorSet for decoding (repeatable)
+  --reflect                  ask upstreams for schemas via gRPC server reflection
+  --proxy-auth USER:PASS     require Basic Proxy-Authorization
+  --handshake-timeout DUR    time for a new connection to show a request / finish TLS (default 10s)
+  --idle-timeout DUR         close client connections idle this long (default 300s)
+  --max-connections N        concurrent client connections (default 10000)
+  -h, --help                 this help
+  --version                  print the version
+
+Point clients at it with https_proxy=http://127.0.0.1:8080 (or grpc_proxy) and trust certs/ca.pem.
+Records go to stdout; logs go to stderr. SSLKEYLOGFILE=FILE logs TLS secrets for Wireshark.
+`;

@@ -1,0 +1,78 @@
+import type { ChannelEvent, HeaderList, Side } from '../http2/channel-event.js';
+import { findHeader } from '../http2/header-list.js';
+
+/** One plain (non-gRPC) HTTP request/response, summarised when it ends. */
+export interface HttpExchange {
+  readonly flowId: string;
+  /** Start time, ms since the epoch. */
+  readonly time: number;
+  readonly httpVersion: '1.1' | '2';
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+  /** Final response status; null when the exchange failed before one. */
+  readonly status: number | null;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly durationMs: number;
+  readonly error: { readonly code: string; readonly reason: string; readonly side: Side } | null;
+}
+
+/**
+ * Folds an HTTP/2 stream's channel events into one `HttpExchange`. `push` returns the exchange once
+ * the response has ended or the stream was reset, and null before.
+ */
+export function createHttpExchangeTracker(
+  flowId: string,
+  requestHeaders: HeaderList,
+): { push(event: ChannelEvent): HttpExchange | null } {
+  let start: number | null = null;
+  let status: number | null = null;
+  let requestBytes = 0;
+  let responseBytes = 0;
+  let finished = false;
+  const finish = (time: number, error: HttpExchange['error']): HttpExchange => {
+    finished = true;
+    const began = start ?? time;
+    return {
+      flowId,
+      time: began,
+      httpVersion: '2',
+      method: findHeader(requestHeaders, ':method') ?? '',
+      authority:
+        findHeader(requestHeaders, ':authority') ?? findHeader(requestHeaders, 'host') ?? '',
+      path: findHeader(requestHeaders, ':path') ?? '',
+      status,
+      requestBytes,
+      responseBytes,
+      durationMs: time - began,
+      error,
+    };
+  };
+  return {
+    push(event) {
+      if (finished) return null;
+      start ??= event.time;
+      switch (event.kind) {
+        case 'headersReceived':
+          if (event.direction === 'receive') {
+            status = Number(findHeader(event.headers, ':status') ?? Number.NaN);
+            if (Number.isNaN(status)) status = null;
+            if (event.endStream) return finish(event.time, null);
+          }
+          return null;
+        case 'dataReceived':
+          if (event.direction === 'send') requestBytes += event.data.byteLength;
+          else responseBytes += event.data.byteLength;
+          return null;
+        case 'trailersReceived':
+        case 'endReceived':
+          return event.direction === 'receive' ? finish(event.time, null) : null;
+        case 'informationalReceived':
+          return null;
+        case 'streamReset':
+          return finish(event.time, { code: event.code, reason: event.reason, side: event.side });
+      }
+    },
+  };
+}

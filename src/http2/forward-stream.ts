@@ -1,0 +1,244 @@
+import type {
+  ClientHttp2Session,
+  ClientHttp2Stream,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
+} from 'node:http2';
+import type { ChannelEvent, Direction, HeaderList, Side } from './channel-event.js';
+import { findHeader, toHeaderList, toHeaderObject } from './header-list.js';
+import {
+  type ClassifiedFailure,
+  classifyUpstreamError,
+  HTTP2_CANCEL,
+  HTTP2_NO_ERROR,
+  nameHttp2Error,
+} from './map-error.js';
+import { respondWithFailure } from './respond-failure.js';
+import type { OpenStreamObserver, StreamControl } from './stream-observer.js';
+import type { PooledSession } from './upstream-pool.js';
+
+const END_STREAM_FLAG = 0x1;
+
+export interface ForwardStreamOptions {
+  readonly streamId: string;
+  readonly clientStream: ServerHttp2Stream;
+  /** The request headers in wire order (from the `'stream'` event's raw list). */
+  readonly headers: HeaderList;
+  /** END_STREAM came with the request headers (no body). */
+  readonly endStream: boolean;
+  /** Resolves to the upstream session to use; rejection means the upstream cannot be reached. */
+  readonly acquire: () => Promise<PooledSession>;
+  /** `host:port` of the upstream, for messages. */
+  readonly upstreamLabel: string;
+  readonly observe: OpenStreamObserver;
+  readonly log: (line: string) => void;
+}
+
+/** True for `application/grpc` and `application/grpc+x` (not gRPC-Web). */
+function looksLikeGrpc(headers: HeaderList): boolean {
+  const type = findHeader(headers, 'content-type')?.toLowerCase() ?? '';
+  return type.startsWith('application/grpc') && !type.startsWith('application/grpc-web');
+}
+
+/**
+ * Pairs one client stream with one upstream stream and relays everything between them: headers in
+ * order, DATA under back-pressure (a side is read only while the other accepts writes), trailers
+ * both ways, 1xx responses, trailers-only responses and RST_STREAM codes both ways. Each event is
+ * reported to the observer after it has been forwarded.
+ */
+export function forwardStream(options: ForwardStreamOptions): void {
+  const { clientStream, streamId, headers, endStream } = options;
+  let upstream: ClientHttp2Stream | null = null;
+  let done = false;
+  let responseEnded = false;
+  let requestTrailers: string[] | null = null;
+  let responseTrailers: string[] | null = null;
+  let upstreamError: Error | null = null;
+
+  const control: StreamControl = {
+    reset(http2Code, reason) {
+      abort(http2Code, 'proxy', 'receive', nameHttp2Error(http2Code), reason, 'both');
+    },
+  };
+  const observer = options.observe(streamId, headers, control);
+  const emit = observer
+    ? (event: ChannelEvent): void => observer.onEvent(event)
+    : (_event: ChannelEvent): void => {};
+  const base = (direction: Direction) => ({ streamId, direction, time: Date.now() });
+
+  function abort(
+    http2Code: number,
+    side: Side,
+    direction: Direction,
+    code: string,
+    reason: string,
+    close: 'client' | 'upstream' | 'both',
+  ): void {
+    if (done) return;
+    done = true;
+    if (close !== 'upstream' && !clientStream.closed) clientStream.close(http2Code);
+    if (close !== 'client' && upstream && !upstream.closed) upstream.close(http2Code);
+    emit({ kind: 'streamReset', ...base(direction), code, http2Code, reason, side });
+  }
+
+  function fail(failure: ClassifiedFailure): void {
+    if (done) return;
+    done = true;
+    options.log(
+      `${findHeader(headers, ':path') ?? ''} → ${options.upstreamLabel}: ${failure.reason}`,
+    );
+    respondWithFailure(clientStream, failure, looksLikeGrpc(headers));
+    clientStream.resume();
+    emit({
+      kind: 'streamReset',
+      ...base('receive'),
+      code: failure.code,
+      http2Code: null,
+      reason: failure.reason,
+      side: failure.side,
+    });
+  }
+
+  clientStream.on('error', () => {});
+  clientStream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+    requestTrailers = raw;
+  });
+  clientStream.on('close', () => {
+    if (done) return;
+    const code = clientStream.rstCode ?? HTTP2_NO_ERROR;
+    if (code === HTTP2_NO_ERROR && responseEnded) {
+      done = true;
+      return;
+    }
+    const http2Code = code === HTTP2_NO_ERROR ? HTTP2_CANCEL : code;
+    const reason =
+      code === HTTP2_NO_ERROR
+        ? 'client went away before the response ended'
+        : `client reset the stream (${nameHttp2Error(code)})`;
+    abort(http2Code, 'client', 'send', nameHttp2Error(http2Code), reason, 'upstream');
+  });
+  emit({ kind: 'headersReceived', ...base('send'), headers, endStream });
+
+  options.acquire().then(
+    (pooled) => {
+      if (done || clientStream.destroyed) return;
+      try {
+        upstream = pooled.request(toHeaderObject(headers), {
+          endStream,
+          waitForTrailers: !endStream,
+        });
+      } catch (error) {
+        fail(classifyUpstreamError(error, options.upstreamLabel));
+        return;
+      }
+      relay(upstream, pooled.session);
+    },
+    (error: unknown) => fail(classifyUpstreamError(error, options.upstreamLabel)),
+  );
+
+  function relay(up: ClientHttp2Stream, upstreamSession: ClientHttp2Session): void {
+    up.on('error', (error) => {
+      upstreamError = error;
+    });
+    if (!endStream) {
+      clientStream.on('data', (chunk: Buffer) => {
+        if (!up.write(chunk)) clientStream.pause();
+        emit({ kind: 'dataReceived', ...base('send'), data: chunk });
+      });
+      up.on('drain', () => clientStream.resume());
+      up.on('wantTrailers', () => {
+        up.sendTrailers(requestTrailers ? toHeaderObject(toHeaderList(requestTrailers)) : {});
+      });
+      clientStream.on('end', () => {
+        if (done) return;
+        up.end();
+        emit(
+          requestTrailers
+            ? { kind: 'trailersReceived', ...base('send'), headers: toHeaderList(requestTrailers) }
+            : { kind: 'endReceived', ...base('send') },
+        );
+      });
+    }
+
+    up.on('headers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      if (done || clientStream.headersSent) return;
+      const list = toHeaderList(raw);
+      clientStream.additionalHeaders(toHeaderObject(list));
+      emit({ kind: 'informationalReceived', ...base('receive'), headers: list });
+    });
+    up.on('response', (_headers: IncomingHttpHeaders, flags: number, raw: string[]) => {
+      if (done || clientStream.destroyed) return;
+      const list = toHeaderList(raw);
+      const ended = (flags & END_STREAM_FLAG) !== 0;
+      responseEnded = ended;
+      const respondOptions = ended
+        ? { endStream: true, sendDate: false }
+        : { waitForTrailers: true, sendDate: false };
+      clientStream.respond(toHeaderObject(list), respondOptions);
+      emit({ kind: 'headersReceived', ...base('receive'), headers: list, endStream: ended });
+    });
+    up.on('data', (chunk: Buffer) => {
+      if (done) return;
+      if (!clientStream.write(chunk)) up.pause();
+      emit({ kind: 'dataReceived', ...base('receive'), data: chunk });
+    });
+    clientStream.on('drain', () => up.resume());
+    up.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      responseTrailers = raw;
+    });
+    clientStream.on('wantTrailers', () => {
+      clientStream.sendTrailers(
+        responseTrailers ? toHeaderObject(toHeaderList(responseTrailers)) : {},
+      );
+    });
+    up.on('end', () => {
+      // Node also ends the readable side of streams torn down with their session; those carry a
+      // reset code already and are reported by the 'close' handler instead.
+      if (done || responseEnded || up.rstCode) return;
+      responseEnded = true;
+      clientStream.end();
+      emit(
+        responseTrailers
+          ? {
+              kind: 'trailersReceived',
+              ...base('receive'),
+              headers: toHeaderList(responseTrailers),
+            }
+          : { kind: 'endReceived', ...base('receive') },
+      );
+    });
+    up.on('close', () => {
+      if (done) return;
+      const code = up.rstCode ?? HTTP2_NO_ERROR;
+      if (code === HTTP2_NO_ERROR && responseEnded) {
+        if (!clientStream.closed && clientStream.readable) clientStream.close(HTTP2_NO_ERROR);
+        return;
+      }
+      if (code === HTTP2_NO_ERROR) {
+        const failure = classifyUpstreamError(
+          upstreamError ?? Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }),
+          options.upstreamLabel,
+        );
+        if (!clientStream.headersSent) {
+          fail(failure);
+          return;
+        }
+        abort(HTTP2_CANCEL, 'upstream', 'receive', failure.code, failure.reason, 'client');
+        return;
+      }
+      if (upstreamSession.destroyed) {
+        const reason = `upstream connection to ${options.upstreamLabel} closed mid-stream`;
+        if (!clientStream.headersSent) {
+          fail({ code: 'UPSTREAM_CONNECTION_CLOSED', side: 'upstream', reason });
+          return;
+        }
+        abort(HTTP2_CANCEL, 'upstream', 'receive', 'UPSTREAM_CONNECTION_CLOSED', reason, 'client');
+        return;
+      }
+      const reason = upstreamError
+        ? `upstream reset the stream (${nameHttp2Error(code)}): ${upstreamError.message}`
+        : `upstream reset the stream (${nameHttp2Error(code)})`;
+      abort(code, 'upstream', 'receive', nameHttp2Error(code), reason, 'client');
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { HeaderList } from './channel-event.js';
+import { forwardStream } from './forward-stream.js';
+import { findHeader, toHeaderList } from './header-list.js';
+import { type ClassifiedFailure, ProxyFailure } from './map-error.js';
+import {
+  CONNECTION_WINDOW_BYTES,
+  HTTP2_SETTINGS,
+  MAX_SESSION_MEMORY_MIB,
+} from './session-settings.js';
+import type { OpenStreamObserver } from './stream-observer.js';
+import { formatEndpoint, type UpstreamEndpoint } from './upstream-endpoint.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+const END_STREAM_FLAG = 0x1;
+
+export interface ServeHttp2Options {
+  readonly pool: UpstreamPool;
+  /**
+   * Where a stream goes: a fixed endpoint (tunnel or reverse mode), or one derived from the
+   * request headers (h2c straight to the proxy); a failure answers the stream with an error.
+   */
+  readonly route: (headers: HeaderList) => UpstreamEndpoint | ClassifiedFailure;
+  readonly observe: OpenStreamObserver;
+  readonly nextStreamId: () => string;
+  readonly log: (line: string) => void;
+  /** Closes the session after this long without any open stream (ms); 0 disables. */
+  readonly idleTimeoutMs: number;
+  /** Called with every session so the caller can close them on shutdown. */
+  readonly onSession?: (session: http2.ServerHttp2Session) => void;
+}
+
+function isEndpoint(value: UpstreamEndpoint | ClassifiedFailure): value is UpstreamEndpoint {
+  return 'host' in value;
+}
+
+/**
+ * Serves HTTP/2 to a client on an already-established socket (a decrypted TLS socket or a
+ * cleartext one carrying the h2c preface) and forwards every stream upstream.
+ */
+export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.ServerHttp2Session {
+  const session = http2.performServerHandshake(socket, {
+    settings: HTTP2_SETTINGS,
+    maxSessionMemory: MAX_SESSION_MEMORY_MIB,
+  });
+  options.onSession?.(session);
+  session.on('error', (error) => options.log(`client HTTP/2 session error: ${error.message}`));
+  try {
+    session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+  } catch {
+    // A session torn down during the handshake has no window to raise.
+  }
+  session.on(
+    'stream',
+    (
+      clientStream: http2.ServerHttp2Stream,
+      _headers: http2.IncomingHttpHeaders,
+      flags: number,
+      rawHeaders: string[],
+    ) => {
+      const headers = toHeaderList(rawHeaders);
+      const target = options.route(headers);
+      const endpoint = isEndpoint(target) ? target : null;
+      forwardStream({
+        streamId: options.nextStreamId(),
+        clientStream,
+        headers,
+        endStream: (flags & END_STREAM_FLAG) !== 0,
+        acquire: endpoint
+          ? () => options.pool.acquire(endpoint)
+          : () => {
+              const failure = target as ClassifiedFailure;
+              return Promise.reject(new ProxyFailure(failure.code, failure.side, failure.reason));
+            },
+        upstreamLabel: endpoint
+          ? formatEndpoint(endpoint)
+          : (findHeader(headers, ':authority') ?? '?'),
+        observe: options.observe,
+        log: options.log,
+      });
+    },
+  );
+  return session;
+}

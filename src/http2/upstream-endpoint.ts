@@ -1,0 +1,26 @@
+/** Where a stream or connection is forwarded. */
+export interface UpstreamEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** TLS to the upstream; false means cleartext (h2c prior knowledge or plain HTTP/1.1). */
+  readonly tls: boolean;
+  /** SNI and the name the upstream certificate is verified against; defaults to `host`. */
+  readonly servername?: string;
+}
+
+/** Verification settings for upstream TLS. */
+export interface UpstreamTlsOptions {
+  /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
+  readonly ca?: readonly string[];
+  readonly rejectUnauthorized: boolean;
+}
+
+/** `host:port` with IPv6 literals bracketed. */
+export function formatEndpoint(endpoint: UpstreamEndpoint): string {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `${host}:${endpoint.port}`;
+}
+
+export function endpointKey(endpoint: UpstreamEndpoint): string {
+  return `${endpoint.tls ? 'https' : 'http'}://${formatEndpoint(endpoint)}#${endpoint.servername ?? ''}`;
+}

@@ -1,0 +1,192 @@
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
+import { connectUpstream } from './connect-upstream.js';
+import {
+  CONNECTION_WINDOW_BYTES,
+  HTTP2_SETTINGS,
+  MAX_SESSION_MEMORY_MIB,
+} from './session-settings.js';
+import {
+  endpointKey,
+  formatEndpoint,
+  type UpstreamEndpoint,
+  type UpstreamTlsOptions,
+} from './upstream-endpoint.js';
+
+export type UpstreamProtocol = 'h2' | 'http/1.1';
+
+export interface UpstreamPoolOptions {
+  readonly tls: UpstreamTlsOptions;
+  readonly connectTimeoutMs: number;
+  readonly onTlsSocket?: ((socket: tls.TLSSocket) => void) | undefined;
+  readonly log: (line: string) => void;
+}
+
+export interface UpstreamPool {
+  /**
+   * Which protocol the upstream speaks for a client that offered `offered` (ALPN ids). Learned once
+   * per endpoint and offer; the probing connection becomes a pooled session when it is h2.
+   * Cleartext endpoints speak h2 (prior knowledge). Rejects with the connection error.
+   */
+  negotiate(endpoint: UpstreamEndpoint, offered: readonly string[]): Promise<UpstreamProtocol>;
+  /** A session with room for one more stream (MAX_CONCURRENT_STREAMS honoured). */
+  acquire(endpoint: UpstreamEndpoint): Promise<PooledSession>;
+  close(): void;
+}
+
+export interface PooledSession {
+  readonly session: http2.ClientHttp2Session;
+  /** Opens a stream; the pool counts it until it closes. */
+  request(
+    headers: http2.OutgoingHttpHeaders,
+    options: http2.ClientSessionRequestOptions,
+  ): http2.ClientHttp2Stream;
+}
+
+interface Entry {
+  readonly session: http2.ClientHttp2Session;
+  active: number;
+  usable: boolean;
+}
+
+const SUPPORTED_ALPN = ['h2', 'http/1.1'];
+
+/**
+ * Upstream HTTP/2 sessions, pooled per endpoint. A new session is opened when every open one is at
+ * the peer's MAX_CONCURRENT_STREAMS; a session that receives GOAWAY or fails stops taking streams
+ * and its in-flight streams finish on their own.
+ */
+export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
+  const sessions = new Map<string, Entry[]>();
+  const pending = new Map<string, Promise<Entry>>();
+  const negotiated = new Map<string, Promise<UpstreamProtocol>>();
+  let closed = false;
+
+  function adopt(endpoint: UpstreamEndpoint, socket: Duplex): Entry {
+    const key = endpointKey(endpoint);
+    const scheme = endpoint.tls ? 'https' : 'http';
+    const session = http2.connect(`${scheme}://${formatEndpoint(endpoint)}`, {
+      createConnection: () => socket,
+      settings: HTTP2_SETTINGS,
+      maxSessionMemory: MAX_SESSION_MEMORY_MIB,
+    });
+    const entry: Entry = { session, active: 0, usable: true };
+    const list = sessions.get(key) ?? [];
+    list.push(entry);
+    sessions.set(key, list);
+    const retire = (): void => {
+      entry.usable = false;
+      const current = sessions.get(key);
+      if (!current) return;
+      const rest = current.filter((e) => e !== entry);
+      if (rest.length > 0) sessions.set(key, rest);
+      else sessions.delete(key);
+    };
+    session.on('error', (error) => {
+      options.log(`upstream session ${formatEndpoint(endpoint)} failed: ${error.message}`);
+      retire();
+    });
+    session.on('goaway', retire);
+    session.on('close', retire);
+    session.once('connect', () => {
+      try {
+        session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+      } catch {
+        // The session may already be closing; nothing to tune then.
+      }
+    });
+    session.unref();
+    return entry;
+  }
+
+  async function open(endpoint: UpstreamEndpoint): Promise<Entry> {
+    const socket = await connectUpstream(endpoint, {
+      tls: options.tls,
+      alpn: ['h2'],
+      timeoutMs: options.connectTimeoutMs,
+      onTlsSocket: options.onTlsSocket,
+    });
+    if (endpoint.tls && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
+      socket.destroy();
+      throw Object.assign(
+        new Error(`${formatEndpoint(endpoint)} does not offer HTTP/2 (ALPN h2)`),
+        { code: 'UPSTREAM_NO_H2' },
+      );
+    }
+    return adopt(endpoint, socket);
+  }
+
+  function hasRoom(entry: Entry): boolean {
+    const { session } = entry;
+    if (!entry.usable || session.closed || session.destroyed) return false;
+    const limit = session.remoteSettings.maxConcurrentStreams ?? Number.POSITIVE_INFINITY;
+    return entry.active < limit;
+  }
+
+  function wrap(entry: Entry): PooledSession {
+    return {
+      session: entry.session,
+      request(headers, requestOptions) {
+        const stream = entry.session.request(headers, requestOptions);
+        entry.active += 1;
+        stream.once('close', () => {
+          entry.active -= 1;
+        });
+        return stream;
+      },
+    };
+  }
+
+  return {
+    async negotiate(endpoint, offered) {
+      if (!endpoint.tls) return 'h2';
+      const alpn = offered.filter((id) => SUPPORTED_ALPN.includes(id));
+      const key = `${endpointKey(endpoint)}|${alpn.join(',')}`;
+      let result = negotiated.get(key);
+      if (!result) {
+        result = (async () => {
+          const socket = (await connectUpstream(endpoint, {
+            tls: options.tls,
+            alpn,
+            timeoutMs: options.connectTimeoutMs,
+            onTlsSocket: options.onTlsSocket,
+          })) as tls.TLSSocket;
+          if (socket.alpnProtocol === 'h2') {
+            adopt(endpoint, socket);
+            return 'h2';
+          }
+          socket.destroy();
+          return 'http/1.1';
+        })();
+        negotiated.set(key, result);
+        result.catch(() => negotiated.delete(key));
+      }
+      return result;
+    },
+
+    async acquire(endpoint) {
+      if (closed)
+        throw Object.assign(new Error('proxy is shutting down'), { code: 'PROXY_CLOSING' });
+      const key = endpointKey(endpoint);
+      for (;;) {
+        const ready = sessions.get(key)?.find(hasRoom);
+        if (ready) return wrap(ready);
+        let opening = pending.get(key);
+        if (!opening) {
+          opening = open(endpoint).finally(() => pending.delete(key));
+          pending.set(key, opening);
+          const entry = await opening;
+          return wrap(entry);
+        }
+        await opening;
+      }
+    },
+
+    close() {
+      closed = true;
+      for (const list of sessions.values()) for (const entry of list) entry.session.close();
+      sessions.clear();
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ServerHttp2Session } from 'node:http2';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
+import type { HeaderList } from '../http2/channel-event.js';
+import { findHeader } from '../http2/header-list.js';
+import { type ClassifiedFailure, classifyUpstreamError } from '../http2/map-error.js';
+import { serveHttp2 } from '../http2/serve-http2.js';
+import type { OpenStreamObserver } from '../http2/stream-observer.js';
+import { formatEndpoint, type UpstreamEndpoint } from '../http2/upstream-endpoint.js';
+import type { UpstreamPool } from '../http2/upstream-pool.js';
+import { PROXY_AUTH_REQUIRED } from './check-proxy-auth.js';
+import { interceptTls } from './intercept-tls.js';
+import { parseAuthority } from './parse-authority.js';
+import type { ProxyMode } from './proxy-mode.js';
+import { readFirstBytes } from './read-first-bytes.js';
+
+/** What the HTTP/1.1 side must offer the listener (see `src/http1`). */
+export interface Http1Attach {
+  attach(socket: Duplex, target: UpstreamEndpoint | null): void;
+}
+
+export interface ProxyListenerOptions {
+  readonly mode: ProxyMode;
+  readonly pool: UpstreamPool;
+  readonly http1: Http1Attach;
+  readonly leafContexts: { get(host: string): Promise<tls.SecureContext> };
+  readonly observe: OpenStreamObserver;
+  readonly log: (line: string) => void;
+  readonly onTlsSocket?: ((socket: tls.TLSSocket) => void) | undefined;
+  /** Time a new connection or tunnel has to show its first bytes and finish TLS (ms). */
+  readonly handshakeTimeoutMs: number;
+  /** An HTTP/2 connection with no open stream for this long is closed (ms). */
+  readonly idleTimeoutMs: number;
+  /** Most client connections at once; more are refused. */
+  readonly maxConnections: number;
+  /** Checks `Proxy-Authorization` in forward mode; absent means no authentication. */
+  readonly authorize?: ((header: string | undefined) => boolean) | undefined;
+}
+
+export interface ProxyListener {
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** Stops accepting and destroys every open connection. */
+  close(): Promise<void>;
+  /** Takes over a CONNECT request's socket (the HTTP/1.1 forwarder's `onConnect`). */
+  handleConnect(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** The destination of a CONNECT tunnel. */
+interface Tunnel {
+  readonly host: string;
+  readonly port: number;
+}
+
+const MAX_SNIFF_BYTES = 64 * 1024;
+
+/**
+ * One port for everything: CONNECT tunnels, absolute-form HTTP/1.1 and h2c in forward mode, or a
+ * fixed upstream in reverse mode. Each connection (and each tunnel) is classified by its first
+ * bytes: a TLS ClientHello is intercepted with a minted certificate, the h2c preface is served as
+ * HTTP/2, anything that looks like an HTTP/1 request line goes to the HTTP/1.1 forwarder.
+ */
+export function createProxyListener(options: ProxyListenerOptions): ProxyListener {
+  const sockets = new Set<Duplex>();
+  const sessions = new Set<ServerHttp2Session>();
+  const { log, mode } = options;
+
+  const track = (socket: Duplex): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+
+  let lastDropLog = 0;
+  const server = net.createServer((socket) => {
+    track(socket);
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    void handle(socket, null);
+  });
+  server.maxConnections = options.maxConnections;
+  server.on('drop', () => {
+    const now = Date.now();
+    if (now - lastDropLog < 10_000) return;
+    lastDropLog = now;
+    log(`refusing connections: ${options.maxConnections} open (--max-connections)`);
+  });
+
+  function describe(socket: Duplex): string {
+    const remote = socket as net.Socket;
+    return `${remote.remoteAddress ?? '?'}:${remote.remotePort ?? '?'}`;
+  }
+
+  function onConnect(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    track(socket);
+    socket.on('error', () => {});
+    if (options.authorize && !options.authorize(request.headers['proxy-authorization'])) {
+      log(
+        `CONNECT ${request.url ?? ''} from ${describe(request.socket)}: missing or wrong proxy credentials`,
+      );
+      socket.end(PROXY_AUTH_REQUIRED);
+      return;
+    }
+    const target = parseAuthority(request.url ?? '', 443);
+    if (!target) {
+      log(`CONNECT ${request.url ?? ''} from ${describe(request.socket)}: not a host:port`);
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) socket.unshift(head);
+    void handle(socket, target);
+  }
+
+  function serve(
+    socket: Duplex,
+    route: (headers: HeaderList) => UpstreamEndpoint | ClassifiedFailure,
+  ): void {
+    serveHttp2(socket, {
+      pool: options.pool,
+      route,
+      observe: options.observe,
+      nextStreamId: randomUUID,
+      idleTimeoutMs: options.idleTimeoutMs,
+      log,
+      onSession: (session) => {
+        sessions.add(session);
+        session.once('close', () => sessions.delete(session));
+      },
+    });
+  }
+
+  /** Routes an h2c stream sent straight to the proxy (forward mode) by its `:authority`. */
+  function routeByAuthority(headers: HeaderList): UpstreamEndpoint | ClassifiedFailure {
+    if (options.authorize && !options.authorize(findHeader(headers, 'proxy-authorization'))) {
+      return {
+        code: 'PROXY_AUTH_REQUIRED',
+        side: 'client',
+        reason: 'missing or wrong proxy credentials',
+      };
+    }
+    const scheme = findHeader(headers, ':scheme') ?? 'http';
+    const authority = findHeader(headers, ':authority') ?? findHeader(headers, 'host') ?? '';
+    const target = parseAuthority(authority, scheme === 'https' ? 443 : 80);
+    if (!target) {
+      return {
+        code: 'BAD_AUTHORITY',
+        side: 'client',
+        reason: `no usable :authority (${authority})`,
+      };
+    }
+    return {
+      host: target.host,
+      port: target.port,
+      tls: scheme === 'https',
+      servername: target.host,
+    };
+  }
+
+  async function handle(socket: Duplex, tunnel: Tunnel | null): Promise<void> {
+    const first = await readFirstBytes(socket, {
+      timeoutMs: options.handshakeTimeoutMs,
+      maxBytes: MAX_SNIFF_BYTES,
+    });
+    const fixed: UpstreamEndpoint | null =
+      mode.kind === 'reverse'
+        ? mode.endpoint
+        : tunnel
+          ? { host: tunnel.host, port: tunnel.port, tls: false, servername: tunnel.host }
+          : null;
+    switch (first.kind) {
+      case 'unknown':
+        log(
+          `${tunnel ? `tunnel to ${tunnel.host}:${tunnel.port}` : 'connection'} from ${describe(socket)}: ${first.reason}; closing`,
+        );
+        if (!tunnel && mode.kind === 'forward' && !socket.destroyed) {
+          socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+        } else socket.destroy();
+        return;
+      case 'h2c':
+        serve(socket, fixed ? () => fixed : routeByAuthority);
+        return;
+      case 'http1':
+        options.http1.attach(socket, fixed);
+        // node:http consumes the socket's handle directly; the sniffed bytes put back with
+        // `unshift` reach its parser only through a 'data' event, which needs a flowing socket.
+        socket.resume();
+        return;
+      case 'tls':
+        await intercept(socket, tunnel, first.serverName, first.alpnProtocols);
+        return;
+    }
+  }
+
+  async function intercept(
+    socket: Duplex,
+    tunnel: Tunnel | null,
+    serverName: string | null,
+    offered: readonly string[],
+  ): Promise<void> {
+    let endpoint: UpstreamEndpoint;
+    if (mode.kind === 'reverse') endpoint = mode.endpoint;
+    else if (tunnel) {
+      endpoint = {
+        host: tunnel.host,
+        port: tunnel.port,
+        tls: true,
+        servername: serverName ?? tunnel.host,
+      };
+    } else {
+      log(
+        `TLS from ${describe(socket)} without CONNECT: use the proxy with CONNECT, or --reverse; closing`,
+      );
+      socket.destroy();
+      return;
+    }
+    const mintHost = serverName ?? tunnel?.host ?? endpoint.host;
+    let failure: ClassifiedFailure | null = null;
+    let protocol: string;
+    try {
+      protocol = await options.pool.negotiate(endpoint, offered);
+    } catch (error) {
+      failure = classifyUpstreamError(error, formatEndpoint(endpoint));
+      log(`${formatEndpoint(endpoint)}: ${failure.reason}`);
+      protocol = offered.includes('h2') ? 'h2' : 'http/1.1';
+    }
+    const alpn = offered.includes(protocol)
+      ? protocol
+      : offered.length > 0
+        ? (offered[0] ?? null)
+        : null;
+    let tlsSocket: tls.TLSSocket;
+    try {
+      tlsSocket = await interceptTls(socket, {
+        secureContext: await options.leafContexts.get(mintHost),
+        alpn,
+        handshakeTimeoutMs: options.handshakeTimeoutMs,
+        onTlsSocket: options.onTlsSocket,
+      });
+    } catch (error) {
+      log(
+        `TLS handshake with client ${describe(socket)} for ${mintHost} failed: ${(error as Error).message}`,
+      );
+      socket.destroy();
+      return;
+    }
+    track(tlsSocket);
+    tlsSocket.on('error', () => {});
+    if (tlsSocket.alpnProtocol === 'h2') {
+      const known = failure;
+      serve(tlsSocket, known ? () => known : () => endpoint);
+    } else options.http1.attach(tlsSocket, endpoint);
+  }
+
+  return {
+    handleConnect: onConnect,
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.destroy();
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
