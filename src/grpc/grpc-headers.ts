@@ -18,11 +18,7 @@ export const HEADER_GRPC_STATUS = 'grpc-status';
 export const HEADER_GRPC_MESSAGE = 'grpc-message';
 export const HEADER_GRPC_STATUS_DETAILS = 'grpc-status-details-bin';
 
-/** The first value of `name` in `headers`, or undefined when absent. */
-export function findHeader(headers: HeaderList, name: string): string | undefined {
-  for (const [key, value] of headers) if (key === name) return value;
-  return undefined;
-}
+export { findHeader } from '../http2/header-list.js';
 
 /** True for HTTP/2 pseudo-headers (`:path`, `:status`, ...). */
 export function isPseudoHeader(name: string): boolean {
