@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { SchemaLoadError } from '../schema/parse-proto-sources.js';
 import { CaError } from '../tls/ca-error.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { formatCaReport } from './ca-report.js';
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'proxy': {
-      const proxy = await runProxy(command.options, log, null);
+      const proxy = await runProxy(command.options, log);
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           log(`${signal}: flushing records and exiting`);
@@ -53,11 +54,12 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    log(
-      error instanceof CaError
-        ? error.message
-        : `fatal: ${(error as Error).stack ?? String(error)}`,
-    );
+    const expected =
+      error instanceof CaError ||
+      error instanceof SchemaLoadError ||
+      (error as { code?: string }).code === 'EADDRINUSE' ||
+      (error as Error).message?.startsWith('--');
+    log(expected ? (error as Error).message : `fatal: ${(error as Error).stack ?? String(error)}`);
     process.exit(1);
   },
 );

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import type { ClientHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
 import { createObserverHub } from '../flow/observer-hub.js';
 import { createHttp1Forwarder } from '../http1/http1-forwarder.js';
+import type { UpstreamEndpoint } from '../http2/upstream-endpoint.js';
 import { createUpstreamPool } from '../http2/upstream-pool.js';
 import { createProxyAuthCheck } from '../listener/check-proxy-auth.js';
 import { createProxyListener, type ProxyListener } from '../listener/proxy-listener.js';
 import { type ProxyMode, parseReverseUrl } from '../listener/proxy-mode.js';
 import { createOutputSink, type PayloadDecoder } from '../output/create-output-sink.js';
 import { createLineWriter, type LineWriter } from '../output/line-writer.js';
+import { createMessageDecoder } from '../schema/create-message-decoder.js';
+import { loadSchemas } from '../schema/load-schemas.js';
+import { createReflectionResolver } from '../schema/reflection-resolver.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { createKeylogWriter, type KeylogWriter } from '../tls/keylog-writer.js';
 import { createLeafContextCache } from '../tls/leaf-context-cache.js';
@@ -20,6 +25,33 @@ import type { ProxyOptions } from './parse-options.js';
 const TAIL_QUEUE_BYTES = 64 * 1024 * 1024;
 /** The record file is the lossless copy: it queues without a cap while the disk keeps up. */
 const RECORD_QUEUE_BYTES = Number.POSITIVE_INFINITY;
+
+/** Authorities remembered for server reflection (most recent first out when full). */
+const MAX_REMEMBERED_ROUTES = 1000;
+
+/**
+ * The message decoder: schemaless always, plus `--proto` / `--descriptor-set` schemas and
+ * `--reflect`, which asks upstreams over a pooled session that is never observed.
+ */
+async function createDecoder(
+  options: ProxyOptions,
+  log: (line: string) => void,
+  openSession: (authority: string) => Promise<ClientHttp2Session>,
+): Promise<PayloadDecoder> {
+  const hasSchemas = options.proto.length > 0 || options.descriptorSet.length > 0;
+  const registry = hasSchemas
+    ? await loadSchemas({
+        protoFiles: [...options.proto],
+        protoPaths: [...options.protoPath],
+        descriptorSets: [...options.descriptorSet],
+      })
+    : null;
+  for (const problem of registry?.problems ?? []) log(`schema: ${problem}`);
+  const resolver = options.reflect
+    ? createReflectionResolver({ openSession, onLog: (line) => log(`reflection: ${line}`) })
+    : undefined;
+  return createMessageDecoder({ registry, ...(resolver ? { resolver } : {}) });
+}
 
 export interface RunningProxy {
   readonly address: { host: string; port: number };
@@ -38,7 +70,6 @@ function isLoopback(host: string): boolean {
 export async function runProxy(
   options: ProxyOptions,
   log: (line: string) => void,
-  decoder: PayloadDecoder | null,
 ): Promise<RunningProxy> {
   let mode: ProxyMode = { kind: 'forward' };
   if (options.reverse !== null) {
@@ -79,16 +110,22 @@ export async function runProxy(
         log(`--record ${path}: ${error.message}; recording stopped, forwarding goes on`),
     });
   }
-  const color = options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const sink = createOutputSink({ format: options.output, tail, record, color, decoder });
-  const observe = createObserverHub({ maxMessageSize: options.maxMessageSize, sink, warn: log });
-
+  const routes = new Map<string, UpstreamEndpoint>();
   const pool = createUpstreamPool({
     tls: upstreamTls,
     connectTimeoutMs: options.handshakeTimeoutMs,
     onTlsSocket,
     log,
   });
+  const decoder = await createDecoder(options, log, async (authority) => {
+    const endpoint = routes.get(authority);
+    if (!endpoint) throw new Error(`no upstream seen yet for ${authority}`);
+    return (await pool.acquire(endpoint)).session;
+  });
+  const color = options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const sink = createOutputSink({ format: options.output, tail, record, color, decoder });
+  const observe = createObserverHub({ maxMessageSize: options.maxMessageSize, sink, warn: log });
+
   const authorize =
     options.proxyAuth !== null && mode.kind === 'forward'
       ? createProxyAuthCheck(options.proxyAuth)
@@ -127,6 +164,13 @@ export async function runProxy(
     onTlsSocket,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
+    onRouted: (authority, endpoint) => {
+      if (routes.size >= MAX_REMEMBERED_ROUTES && !routes.has(authority)) {
+        const oldest = routes.keys().next().value;
+        if (oldest !== undefined) routes.delete(oldest);
+      }
+      routes.set(authority, endpoint);
+    },
     maxConnections: options.maxConnections,
     authorize,
   });

@@ -27,6 +27,8 @@ export interface ServeHttp2Options {
   readonly log: (line: string) => void;
   /** Closes the session after this long without any open stream (ms); 0 disables. */
   readonly idleTimeoutMs: number;
+  /** Called with each stream's upstream, keyed by its `:authority` (for server reflection). */
+  readonly onRouted?: ((authority: string, endpoint: UpstreamEndpoint) => void) | undefined;
   /** Called with every session so the caller can close them on shutdown. */
   readonly onSession?: (session: http2.ServerHttp2Session) => void;
 }
@@ -62,6 +64,8 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
       const headers = toHeaderList(rawHeaders);
       const target = options.route(headers);
       const endpoint = isEndpoint(target) ? target : null;
+      const authority = findHeader(headers, ':authority');
+      if (endpoint && authority !== undefined) options.onRouted?.(authority, endpoint);
       forwardStream({
         streamId: options.nextStreamId(),
         clientStream,

@@ -36,6 +36,8 @@ export interface ProxyListenerOptions {
   readonly idleTimeoutMs: number;
   /** Most client connections at once; more are refused. */
   readonly maxConnections: number;
+  /** Reported for every HTTP/2 stream routed upstream (see `ServeHttp2Options.onRouted`). */
+  readonly onRouted?: ((authority: string, endpoint: UpstreamEndpoint) => void) | undefined;
   /** Checks `Proxy-Authorization` in forward mode; absent means no authentication. */
   readonly authorize?: ((header: string | undefined) => boolean) | undefined;
 }
@@ -123,6 +125,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
       observe: options.observe,
       nextStreamId: randomUUID,
       idleTimeoutMs: options.idleTimeoutMs,
+      onRouted: options.onRouted,
       log,
       onSession: (session) => {
         sessions.add(session);

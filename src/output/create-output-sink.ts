@@ -39,6 +39,8 @@ export interface OutputSinkOptions {
 
 interface OpenCall {
   readonly name: string;
+  /** Protobuf payloads only: `application/grpc+json` messages are not protobuf. */
+  readonly protobuf: boolean;
   readonly path: string;
   readonly authority: string;
 }
@@ -57,14 +59,21 @@ export function createOutputSink(options: OutputSinkOptions): FlowSink {
       if (envelope.kind === 'start' && envelope.direction === 'send') {
         const name =
           envelope.service === '' ? envelope.path : `${envelope.service}/${envelope.method}`;
-        calls.set(envelope.flowId, { name, path: envelope.path, authority: envelope.authority });
+        const subtype =
+          /^application\/grpc(?:\+([^;\s]*))?/i.exec(envelope.contentType)?.[1] ?? 'proto';
+        calls.set(envelope.flowId, {
+          name,
+          protobuf: subtype.toLowerCase() === 'proto',
+          path: envelope.path,
+          authority: envelope.authority,
+        });
       }
       const call = calls.get(envelope.flowId);
       if (envelope.kind === 'flow') calls.delete(envelope.flowId);
 
       let view: DecodedView | null = null;
       let extra: Record<string, unknown> | undefined;
-      if (decoder && call) {
+      if (decoder && call?.protobuf) {
         if (envelope.kind === 'data' && envelope.payload) {
           view = decoder.decodeMessage(
             call.path,

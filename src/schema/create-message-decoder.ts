@@ -1,0 +1,128 @@
+/**
+ * The decoder the proxy calls for every gRPC message and status: a readable view next to the raw
+ * bytes, never a change to them. Requests decode with the method's input type, responses with its
+ * output type; without a schema, or when the bytes do not fit it, the view is schemaless.
+ */
+import type { Anomaly } from '../grpc/grpc-envelope.js';
+import type { Direction } from '../http2/channel-event.js';
+import { decodeSchemaless, type SchemalessOptions } from './decode-schemaless.js';
+import { formatJsonPreview, formatSchemalessPreview } from './format-schemaless-preview.js';
+import { GOOGLE_RPC_STATUS, getGoogleRpcFiles } from './google-rpc-schema.js';
+import { createSchemaRegistry, parseMethodPath, type SchemaRegistry } from './message-schema.js';
+import type { MethodResolver } from './method-resolver.js';
+
+/** The schema was found but the bytes do not parse with it; the view is schemaless. */
+export const SCHEMA_MISMATCH = 'SCHEMA_MISMATCH';
+/** Decoding failed unexpectedly (a bug); the view is empty. */
+export const DECODE_FAILED = 'DECODE_FAILED';
+
+export interface DecodedView {
+  /** Proto-JSON (`schema`) or the schemaless view (`schemaless`); null only after `DECODE_FAILED`. */
+  readonly decoded: unknown;
+  readonly decodedAs: 'schema' | 'schemaless';
+  readonly anomalies: readonly Anomaly[];
+  /** One line for the text tail. */
+  readonly preview: string;
+}
+
+export interface MessageDecoder {
+  /** Decodes one message of the RPC at `path` on `authority`. Never throws. */
+  decodeMessage(
+    path: string,
+    authority: string,
+    direction: Direction,
+    payload: Uint8Array,
+  ): DecodedView;
+  /**
+   * Decodes `grpc-status-details-bin` as `google.rpc.Status`; `Any` details decode when their type
+   * is known (the `google.rpc` error details always are). Never throws.
+   */
+  decodeStatusDetails(bytes: Uint8Array, path: string, authority: string): DecodedView;
+}
+
+export interface MessageDecoderOptions {
+  /** Schemas from `--proto` / `--descriptor-set`; null when none were given. */
+  readonly registry: SchemaRegistry | null;
+  /** Server reflection, asked about services the registry lacks. */
+  readonly resolver?: MethodResolver;
+  readonly schemaless?: SchemalessOptions;
+  /** Preview length in characters; default 120. */
+  readonly previewChars?: number;
+}
+
+export function createMessageDecoder(options: MessageDecoderOptions): MessageDecoder {
+  const { registry, resolver } = options;
+  const previewChars = options.previewChars ?? 120;
+  const statusRegistries = new WeakMap<object, SchemaRegistry>();
+  const noReflection = {};
+
+  const schemaless = (bytes: Uint8Array, anomalies: readonly Anomaly[]): DecodedView => {
+    const view = decodeSchemaless(bytes, options.schemaless);
+    return {
+      decoded: view.value,
+      decodedAs: 'schemaless',
+      anomalies: [...anomalies, ...view.anomalies],
+      preview: formatSchemalessPreview(view.value, previewChars),
+    };
+  };
+  const withSchema = (schema: SchemaRegistry, typeName: string, bytes: Uint8Array): DecodedView => {
+    const result = schema.decode(typeName, bytes);
+    if ('json' in result) {
+      return {
+        decoded: result.json,
+        decodedAs: 'schema',
+        anomalies: [],
+        preview: formatJsonPreview(result.json, previewChars),
+      };
+    }
+    return schemaless(bytes, [{ code: SCHEMA_MISMATCH, message: `${typeName}: ${result.error}` }]);
+  };
+  const guarded = (decode: () => DecodedView): DecodedView => {
+    try {
+      return decode();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        decoded: null,
+        decodedAs: 'schemaless',
+        anomalies: [{ code: DECODE_FAILED, message }],
+        preview: '',
+      };
+    }
+  };
+  const statusRegistryFor = (authority: string): SchemaRegistry => {
+    const reflected = resolver?.registryFor(authority) ?? null;
+    const key = reflected ?? noReflection;
+    let merged = statusRegistries.get(key);
+    if (merged === undefined) {
+      merged = createSchemaRegistry([
+        ...(registry?.files ?? []),
+        ...(reflected?.files ?? []),
+        ...getGoogleRpcFiles(),
+      ]);
+      statusRegistries.set(key, merged);
+    }
+    return merged;
+  };
+
+  return {
+    decodeMessage(path, authority, direction, payload) {
+      return guarded(() => {
+        let schema = registry;
+        let method = schema?.findMethod(path) ?? null;
+        if (method === null && resolver !== undefined) {
+          schema = resolver.registryFor(authority);
+          method = schema?.findMethod(path) ?? null;
+          const parts = method === null ? parseMethodPath(path) : null;
+          if (parts !== null) void resolver.request(authority, parts.service);
+        }
+        if (schema === null || method === null) return schemaless(payload, []);
+        const typeName = direction === 'send' ? method.requestType : method.responseType;
+        return withSchema(schema, typeName, payload);
+      });
+    },
+    decodeStatusDetails(bytes, _path, authority) {
+      return guarded(() => withSchema(statusRegistryFor(authority), GOOGLE_RPC_STATUS, bytes));
+    },
+  };
+}
