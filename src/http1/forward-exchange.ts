@@ -1,0 +1,243 @@
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { classifyHttp1UpstreamError } from './classify-http1-failure.js';
+import type { Http1ExchangeSummary } from './exchange-summary.js';
+import { pairRawHeaders, removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
+import { formatResponseHead } from './raw-http-message.js';
+import type { RequestRoute } from './route-request.js';
+import { type ExchangeRecord, trackExchange } from './track-exchange.js';
+import type { UpstreamConnector } from './upstream-connector.js';
+import { formatAuthority } from './upstream-target.js';
+
+/** What an exchange needs from the forwarder that runs it. */
+export interface ExchangeContext {
+  readonly connector: UpstreamConnector;
+  readonly log: (line: string) => void;
+  readonly report: (summary: Http1ExchangeSummary) => void;
+}
+
+const CLIENT_ABORTED = {
+  code: 'CLIENT_ABORTED',
+  side: 'client',
+  reason: 'the client closed the connection before the exchange completed',
+} as const;
+
+/**
+ * Forwards one request and its response, streaming both bodies chunk by chunk under back-pressure,
+ * and relays 1xx responses and trailers. `expectsContinue` is true for `Expect: 100-continue`
+ * requests, whose 100 must come from the upstream (RFC 9110 §10.1.1), never from Node.
+ */
+export function forwardExchange(
+  context: ExchangeContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  route: RequestRoute,
+  expectsContinue: boolean,
+): void {
+  res.sendDate = false;
+  const method = req.method ?? 'GET';
+  const authority = route.kind === 'forward' ? route.authority : (req.headers.host ?? '');
+  const path = route.kind === 'forward' ? route.path : (req.url ?? '');
+  const requestEnd = watchRequestEnd(req, res);
+  const record = trackExchange({ method, authority, path }, [requestEnd, res], context.report);
+  const label = `http1: ${method} ${authority} ${path}`;
+  if (route.kind === 'reject') {
+    record.fail({ code: route.code, side: 'client', reason: route.reason });
+    context.log(`${label}: ${route.reason}`);
+    respondPlain(res, record, route.status, route.reason);
+    req.resume();
+    return;
+  }
+  const upstreamName = formatAuthority(route.destination);
+  const requestHeaders = removeHopByHopHeaders(req.rawHeaders, { keepTransferEncoding: true });
+  let upstreamReq: http.ClientRequest;
+  try {
+    upstreamReq = context.connector.request(route.destination, {
+      method,
+      path: route.path,
+      headers:
+        route.hostOverride === null
+          ? requestHeaders
+          : replaceHost(requestHeaders, route.hostOverride),
+    });
+  } catch (error) {
+    const reason = `cannot forward this request: ${(error as Error).message}`;
+    record.fail({ code: 'INVALID_REQUEST', side: 'client', reason });
+    context.log(`${label}: ${reason}`);
+    respondPlain(res, record, 400, reason);
+    req.resume();
+    return;
+  }
+
+  let continued = false;
+  let forwardingBody = true;
+  let responseEnded = false;
+  const stopForwardingBody = (): void => {
+    if (!forwardingBody) return;
+    forwardingBody = false;
+    req.unpipe(upstreamReq);
+    req.resume();
+  };
+  const abandon = (): void => {
+    record.fail(CLIENT_ABORTED);
+    upstreamReq.destroy();
+  };
+  res.once('close', () => {
+    if (!res.writableFinished) abandon();
+  });
+  requestEnd.once('close', () => {
+    if (!req.complete && forwardingBody) abandon();
+  });
+
+  req.on('data', (chunk: Buffer) => {
+    record.requestBytes += chunk.length;
+  });
+  req.pipe(upstreamReq, { end: false });
+  req.once('end', () => {
+    if (!forwardingBody || upstreamReq.destroyed) return;
+    addTrailers(upstreamReq, req.rawTrailers, context.log, label);
+    upstreamReq.end();
+  });
+  // The upstream sees the request head as soon as the proxy does, even before any body arrives.
+  upstreamReq.flushHeaders();
+
+  upstreamReq.on('information', (info) => {
+    // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return;
+    if (info.statusCode === 100) {
+      continued = true;
+      res.writeContinue();
+      return;
+    }
+    relayInformational(res, info, context.log, label);
+  });
+
+  upstreamReq.once('response', (upstreamRes) => {
+    // A final answer before 100 means the upstream will not read the body (RFC 9110 §10.1.1).
+    const bodyRefused = expectsContinue && !continued;
+    if (bodyRefused) stopForwardingBody();
+    const status = upstreamRes.statusCode ?? 0;
+    try {
+      res.writeHead(
+        status,
+        upstreamRes.statusMessage ?? '',
+        removeHopByHopHeaders(upstreamRes.rawHeaders),
+      );
+    } catch (error) {
+      stopForwardingBody();
+      upstreamReq.destroy();
+      const reason = `${upstreamName} sent a response Node cannot relay: ${(error as Error).message}`;
+      record.fail({ code: 'UPSTREAM_PROTOCOL_ERROR', side: 'upstream', reason });
+      context.log(`${label}: ${reason}`);
+      respondPlain(res, record, 502, reason);
+      return;
+    }
+    record.status = status;
+    res.flushHeaders();
+    upstreamRes.on('data', (chunk: Buffer) => {
+      record.responseBytes += chunk.length;
+    });
+    upstreamRes.pipe(res, { end: false });
+    upstreamRes.once('end', () => {
+      responseEnded = true;
+      addTrailers(res, upstreamRes.rawTrailers, context.log, label);
+      res.end();
+      // The upstream connection still waits for a body nobody will send: it cannot be reused.
+      if (bodyRefused) upstreamReq.destroy();
+    });
+    upstreamRes.once('close', () => {
+      if (upstreamRes.complete) return;
+      const reason = `${upstreamName} closed the connection in the middle of the response`;
+      if (record.fail({ code: 'UPSTREAM_CONNECTION_RESET', side: 'upstream', reason })) {
+        context.log(`${label}: ${reason}`);
+      }
+      // A truncated body must look broken to the client, not complete.
+      res.destroy();
+    });
+  });
+
+  upstreamReq.on('error', (error) => {
+    stopForwardingBody();
+    // The upstream answered and then stopped reading the rest of the body: nothing failed.
+    if (responseEnded) return;
+    const failure = classifyHttp1UpstreamError(error, upstreamName);
+    if (!record.fail(failure)) return;
+    context.log(`${label}: ${failure.reason}`);
+    if (res.headersSent) res.destroy();
+    else respondPlain(res, record, 502, failure.reason);
+  });
+}
+
+/**
+ * Emits `'close'` once the request side is over. That is the request's own `'close'`, except when
+ * the response finished first with the body still unread: Node then detaches the request, and
+ * only the connection closing ends it.
+ */
+function watchRequestEnd(req: http.IncomingMessage, res: http.ServerResponse): EventEmitter {
+  const end = new EventEmitter();
+  const socket = req.socket;
+  let over = false;
+  const finish = (): void => {
+    if (over) return;
+    over = true;
+    socket.off('close', finish);
+    end.emit('close');
+  };
+  req.once('close', finish);
+  res.once('close', () => {
+    if (!over && !req.complete) socket.once('close', finish);
+  });
+  return end;
+}
+
+/** Answers with a short plain-text body, the proxy's own words, prefixed with `grpctap: `. */
+function respondPlain(
+  res: http.ServerResponse,
+  record: ExchangeRecord,
+  status: number,
+  reason: string,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(reason.startsWith('grpctap') ? `${reason}\n` : `grpctap: ${reason}\n`);
+  res.writeHead(status, http.STATUS_CODES[status] ?? '', [
+    'Content-Type',
+    'text/plain; charset=utf-8',
+    'Content-Length',
+    String(body.length),
+  ]);
+  res.end(body);
+  record.status = status;
+}
+
+/**
+ * Writes a 1xx head exactly as received. Node's ServerResponse has no general API for it, so the
+ * head goes straight to the socket, which is safe while this response owns the socket and has
+ * not started its own head. A pipelined response still queued behind another cannot do that.
+ */
+function relayInformational(
+  res: http.ServerResponse,
+  info: http.InformationEvent,
+  log: (line: string) => void,
+  label: string,
+): void {
+  const socket = res.socket;
+  if (socket === null || res.headersSent || !socket.writable) {
+    log(`${label}: dropped a ${info.statusCode} response (the client connection is busy)`);
+    return;
+  }
+  socket.write(formatResponseHead(info.statusCode, info.statusMessage, info.rawHeaders), 'latin1');
+}
+
+function addTrailers(
+  message: http.OutgoingMessage,
+  rawTrailers: readonly string[],
+  log: (line: string) => void,
+  label: string,
+): void {
+  if (rawTrailers.length === 0) return;
+  try {
+    message.addTrailers(pairRawHeaders(rawTrailers));
+  } catch (error) {
+    log(`${label}: dropped trailers Node cannot relay: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,219 @@
+import http from 'node:http';
+import net from 'node:net';
+import type stream from 'node:stream';
+import type tls from 'node:tls';
+import { chooseClientErrorResponse } from './classify-http1-failure.js';
+import type { Http1ExchangeSummary } from './exchange-summary.js';
+import { forwardExchange } from './forward-exchange.js';
+import { findRawHeader } from './hop-by-hop-headers.js';
+import { formatPlainResponse } from './raw-http-message.js';
+import { relayUpgrade, type TunnelContext } from './relay-upgrade.js';
+import { routeRequest } from './route-request.js';
+import { createUpstreamConnector, type UpstreamTlsSettings } from './upstream-connector.js';
+import type { UpstreamTarget } from './upstream-target.js';
+
+export type { Http1ExchangeError, Http1ExchangeSummary } from './exchange-summary.js';
+export type { UpstreamTlsSettings } from './upstream-connector.js';
+export type { UpstreamTarget } from './upstream-target.js';
+
+export interface Http1ForwarderOptions {
+  /** Upstream TLS verification: Node's bundled roots plus `ca` PEMs, unless `rejectUnauthorized` is false. */
+  readonly upstreamTls: UpstreamTlsSettings;
+  /**
+   * Takes over CONNECT requests arriving on sockets attached with target null (forward-proxy
+   * mode). The socket and any bytes after the request head (`head`) are the callee's from then on.
+   * Without it, CONNECT is answered 405.
+   */
+  readonly onConnect?: (request: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => void;
+  /** One call per completed or failed exchange, after it is over; never awaited. */
+  readonly onExchange?: (summary: Http1ExchangeSummary) => void;
+  /** Receives stderr log lines (no trailing newline). */
+  readonly log: (line: string) => void;
+  /** Called once for every new upstream TLS socket, before its handshake (SSLKEYLOGFILE). */
+  readonly onUpstreamTlsSocket?: (socket: tls.TLSSocket) => void;
+  /**
+   * Checks `Proxy-Authorization` on forward-proxy sockets (target null); requests without valid
+   * credentials get 407. Absent: no authentication. CONNECT is the `onConnect` callee's to check.
+   */
+  readonly authorize?: ((header: string | undefined) => boolean) | undefined;
+}
+
+export interface Http1Forwarder {
+  /**
+   * Serves HTTP/1.1 on `socket` (a `net.Socket` or `tls.TLSSocket`: Node's HTTP server needs their
+   * timer and no-delay methods). Target null is forward-proxy mode (absolute-form `http:` URLs and
+   * CONNECT); otherwise every request goes to `target` (inside a tunnel, or reverse mode). Bytes
+   * already read from the socket (sniffing) must be `unshift`ed back before attaching; a paused
+   * socket is resumed.
+   */
+  attach(socket: stream.Duplex, target: UpstreamTarget | null): void;
+  /** Destroys attached sockets, tunnels and pooled upstream connections; resolves once closed. */
+  close(): Promise<void>;
+}
+
+/** Time a client may take to send one request head (slow-loris guard); bodies have no limit. */
+const HEADERS_TIMEOUT_MS = 60_000;
+/** How often Node checks that limit, so a stalled head is cut after 60 to 70 s. */
+const CONNECTIONS_CHECK_INTERVAL_MS = 10_000;
+/** Idle time before a keep-alive client connection is closed (announced as `Keep-Alive: timeout=60`). */
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+/** Limit for reaching the upstream: TCP connect plus TLS handshake. */
+const UPSTREAM_CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates the HTTP/1.1 forwarder: one Node HTTP server that never listens and is fed sockets by
+ * the listener, plus keep-alive upstream agents. See docs/http1.md for what crosses it and how.
+ */
+export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwarder {
+  const { log } = options;
+  const connector = createUpstreamConnector({
+    tls: options.upstreamTls,
+    onTlsSocket: options.onUpstreamTlsSocket,
+    connectTimeoutMs: UPSTREAM_CONNECT_TIMEOUT_MS,
+  });
+  const targets = new WeakMap<stream.Duplex, UpstreamTarget | null>();
+  const sockets = new Set<stream.Duplex>();
+  /** Responses in progress per client socket: a parse error there cannot be answered in-band. */
+  const activeResponses = new WeakMap<stream.Duplex, number>();
+  let closed = false;
+
+  const track = (socket: stream.Duplex): void => {
+    if (sockets.has(socket)) return;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const report = (summary: Http1ExchangeSummary): void => {
+    try {
+      options.onExchange?.(summary);
+    } catch (error) {
+      log(`http1: onExchange failed: ${(error as Error).message}`);
+    }
+  };
+  const context: TunnelContext = { connector, log, report, track };
+  const routeOf = (req: http.IncomingMessage, socket: stream.Duplex) =>
+    routeRequest(req.url ?? '', targets.get(socket) ?? null, findRawHeader(req.rawHeaders, 'host'));
+
+  const authorized = (req: http.IncomingMessage, socket: stream.Duplex): boolean => {
+    if (!options.authorize || targets.get(socket) !== null) return true;
+    if (options.authorize(req.headers['proxy-authorization'])) return true;
+    log(`http1: ${req.method ?? ''} ${req.url ?? ''}: missing or wrong proxy credentials`);
+    return false;
+  };
+
+  // No request timeout: an agent may hold a request open for minutes.
+  const server = http.createServer({
+    requestTimeout: 0,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+  });
+  // Node enforces headersTimeout from a timer it starts on 'listening'; this server never listens.
+  server.emit('listening');
+
+  const handleRequest = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    expectsContinue: boolean,
+  ): void => {
+    const socket = req.socket;
+    if (!authorized(req, socket)) {
+      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="grpctap"', 'content-length': 0 });
+      res.end();
+      return;
+    }
+    activeResponses.set(socket, (activeResponses.get(socket) ?? 0) + 1);
+    res.once('close', () => activeResponses.set(socket, (activeResponses.get(socket) ?? 1) - 1));
+    forwardExchange(context, req, res, routeOf(req, socket), expectsContinue);
+  };
+  server.on('request', (req, res) => handleRequest(req, res, false));
+  // With these listeners Node neither answers 100 itself nor rejects other expectations with 417.
+  server.on('checkContinue', (req, res) => handleRequest(req, res, true));
+  server.on('checkExpectation', (req, res) => handleRequest(req, res, false));
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
+    if (!authorized(req, socket)) {
+      socket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm="grpctap"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+      );
+      return;
+    }
+    relayUpgrade(context, req, socket, head, routeOf(req, socket));
+  });
+
+  server.on('connect', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
+    const onConnect = options.onConnect;
+    if (targets.get(socket) === null && onConnect !== undefined) {
+      sockets.delete(socket);
+      targets.delete(socket);
+      try {
+        onConnect(req, socket, head);
+      } catch (error) {
+        log(`http1: CONNECT ${req.url}: handler failed: ${(error as Error).message}`);
+        socket.destroy();
+      }
+      return;
+    }
+    const why = onConnect === undefined ? 'this proxy does not tunnel' : 'already inside a tunnel';
+    log(`http1: CONNECT ${req.url}: refused, ${why}`);
+    socket.on('error', () => {});
+    socket.end(
+      formatPlainResponse(405, 'Method Not Allowed', `grpctap: CONNECT refused: ${why}\n`, [
+        'Allow',
+        'GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH',
+      ]),
+    );
+  });
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: stream.Duplex) => {
+    const code = error.code ?? 'no code';
+    const response = chooseClientErrorResponse(error.code);
+    if (response === null) {
+      if (code !== 'ECONNRESET' && code !== 'EPIPE') {
+        log(`http1: client connection failed: ${error.message} (${code})`);
+      }
+      socket.destroy();
+      return;
+    }
+    log(
+      code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? `http1: client sent no complete request head within ${HEADERS_TIMEOUT_MS / 1000} s`
+        : `http1: malformed request from client: ${error.message} (${code})`,
+    );
+    if (!socket.writable || (activeResponses.get(socket) ?? 0) > 0) {
+      socket.destroy();
+      return;
+    }
+    socket.once('finish', () => socket.destroy());
+    socket.end(
+      formatPlainResponse(response.status, response.reason, `grpctap: ${error.message}\n`),
+    );
+  });
+
+  return {
+    attach(socket, target) {
+      if (closed) {
+        socket.destroy();
+        return;
+      }
+      targets.set(socket, target);
+      track(socket);
+      if (socket instanceof net.Socket) socket.setNoDelay(true);
+      server.emit('connection', socket);
+      // Node's parser reads the socket's handle directly; bytes unshifted back after sniffing
+      // reach it only through 'data' events, which a socket paused for sniffing never emits.
+      if (socket.readableFlowing === false) socket.resume();
+    },
+    async close() {
+      closed = true;
+      const open = [...sockets];
+      for (const socket of open) socket.destroy();
+      connector.destroy();
+      server.close();
+      await Promise.all(
+        open.map((socket) =>
+          socket.closed ? undefined : new Promise((resolve) => socket.once('close', resolve)),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import http from 'node:http';
+import type net from 'node:net';
+import type stream from 'node:stream';
+import { classifyHttp1UpstreamError } from './classify-http1-failure.js';
+import type { ExchangeContext } from './forward-exchange.js';
+import { removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
+import {
+  createStatusLineSniffer,
+  formatPlainResponse,
+  formatRequestHead,
+} from './raw-http-message.js';
+import type { RequestRoute } from './route-request.js';
+import { trackExchange } from './track-exchange.js';
+import { formatAuthority } from './upstream-target.js';
+
+/** What a tunnel needs beyond an exchange: a way to register sockets `close()` must destroy. */
+export interface TunnelContext extends ExchangeContext {
+  readonly track: (socket: stream.Duplex) => void;
+}
+
+/**
+ * Relays an upgrade request (WebSocket, ...; RFC 9110 §7.8) over a connection of its own: the
+ * request head goes upstream with `Connection` and `Upgrade` intact, then bytes flow both ways
+ * untouched, `head` (bytes the client sent after its request head) first. The upstream's answer,
+ * 101 or not, is relayed raw too. The tunnel ends when either side ends.
+ */
+export function relayUpgrade(
+  context: TunnelContext,
+  req: http.IncomingMessage,
+  client: stream.Duplex,
+  head: Buffer,
+  route: RequestRoute,
+): void {
+  const method = req.method ?? 'GET';
+  const authority = route.kind === 'forward' ? route.authority : (req.headers.host ?? '');
+  const path = route.kind === 'forward' ? route.path : (req.url ?? '');
+  const label = `http1: ${method} ${authority} ${path} (upgrade)`;
+  if (route.kind === 'reject') {
+    client.on('error', () => {});
+    const record = trackExchange({ method, authority, path }, [client], context.report);
+    record.fail({ code: route.code, side: 'client', reason: route.reason });
+    record.status = route.status;
+    context.log(`${label}: ${route.reason}`);
+    client.end(
+      formatPlainResponse(route.status, http.STATUS_CODES[route.status] ?? '', `${route.reason}\n`),
+    );
+    return;
+  }
+
+  const upstreamName = formatAuthority(route.destination);
+  const headers = removeHopByHopHeaders(req.rawHeaders, { upgrade: true });
+  const requestHead = formatRequestHead(
+    method,
+    route.path,
+    req.httpVersion,
+    route.hostOverride === null ? headers : replaceHost(headers, route.hostOverride),
+  );
+  const sniffer = createStatusLineSniffer();
+  let ready = false;
+  const upstream: net.Socket = context.connector.connect(route.destination, () => {
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    ready = true;
+    upstream.write(requestHead, 'latin1');
+    if (head.length > 0) upstream.write(head);
+    record.requestBytes += head.length;
+    client.on('data', (chunk: Buffer) => {
+      record.requestBytes += chunk.length;
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      record.responseBytes += chunk.length;
+      const status = sniffer.push(chunk);
+      if (typeof status === 'number') record.status = status;
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  context.track(upstream);
+  const record = trackExchange({ method, authority, path }, [client, upstream], context.report);
+
+  upstream.on('error', (error) => {
+    const failure = classifyHttp1UpstreamError(error, upstreamName);
+    if (record.fail(failure)) context.log(`${label}: ${failure.reason}`);
+    if (ready || !client.writable) {
+      client.destroy();
+      return;
+    }
+    record.status = 502;
+    client.end(formatPlainResponse(502, 'Bad Gateway', `grpctap: ${failure.reason}\n`));
+  });
+  client.on('error', () => {
+    record.fail({
+      code: 'CLIENT_CONNECTION_RESET',
+      side: 'client',
+      reason: 'the client connection failed',
+    });
+  });
+  upstream.once('close', (hadError: boolean) => {
+    if (ready && record.responseBytes === 0) {
+      const reason = `${upstreamName} closed the connection without answering the upgrade request`;
+      if (record.fail({ code: 'UPSTREAM_CONNECTION_RESET', side: 'upstream', reason })) {
+        context.log(`${label}: ${reason}`);
+      }
+    }
+    if (ready) closeAfter(client, hadError);
+  });
+  client.once('close', (hadError?: boolean) => {
+    if (!ready) upstream.destroy();
+    else closeAfter(upstream, hadError === true);
+  });
+}
+
+/**
+ * Ends `socket` after its peer went away: a reset travels on as a reset; a clean close lets data
+ * already queued for `socket` reach its peer first.
+ */
+function closeAfter(socket: stream.Duplex, abruptly: boolean): void {
+  if (socket.destroyed) return;
+  if (abruptly) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end();
+}

@@ -1,0 +1,63 @@
+import type { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { Http1ExchangeError, Http1ExchangeSummary } from './exchange-summary.js';
+
+/** The running tally of one exchange; the I/O code updates it as bytes and failures happen. */
+export interface ExchangeRecord {
+  /** The final status the client received, once known. */
+  status: number | null;
+  requestBytes: number;
+  responseBytes: number;
+  /**
+   * Records a failure. Only the first one counts: later ones are its consequences (the client
+   * leaving makes the upstream request fail, and so on). Returns whether this one was first.
+   */
+  fail(error: Http1ExchangeError): boolean;
+}
+
+/** What identifies an exchange in its summary. */
+export interface ExchangeIdentity {
+  readonly method: string;
+  readonly authority: string;
+  readonly path: string;
+}
+
+/**
+ * Starts the tally of an exchange whose two ends are `ends` (request and response, or the two
+ * sockets of a tunnel) and reports its summary once every end has emitted `'close'`.
+ */
+export function trackExchange(
+  identity: ExchangeIdentity,
+  ends: readonly EventEmitter[],
+  report: (summary: Http1ExchangeSummary) => void,
+): ExchangeRecord {
+  const startTime = Date.now();
+  const started = performance.now();
+  let error: Http1ExchangeError | null = null;
+  const record: ExchangeRecord = {
+    status: null,
+    requestBytes: 0,
+    responseBytes: 0,
+    fail(failure) {
+      if (error !== null) return false;
+      error = failure;
+      return true;
+    },
+  };
+  let open = ends.length;
+  const onClose = (): void => {
+    open -= 1;
+    if (open > 0) return;
+    report({
+      ...identity,
+      status: record.status,
+      requestBytes: record.requestBytes,
+      responseBytes: record.responseBytes,
+      durationMs: performance.now() - started,
+      error,
+      startTime,
+    });
+  };
+  for (const end of ends) end.once('close', onClose);
+  return record;
+}
