@@ -137,6 +137,7 @@ export async function runProxy(
     upstreamTls,
     log,
     ...(onTlsSocket ? { onUpstreamTlsSocket: onTlsSocket } : {}),
+    authorize,
     onConnect: (request, socket, head) => listener?.handleConnect(request, socket, head),
     onExchange: (summary) =>
       sink.http({
@@ -186,8 +187,8 @@ export async function runProxy(
   return {
     address: { host: address.address, port: address.port },
     async stop() {
-      pool.close();
       await Promise.all([active.close(), http1.close()]);
+      pool.close();
       await Promise.all([tail.close(), record?.close(), keylog?.close()]);
     },
   };

@@ -32,6 +32,8 @@ export interface ForwardStreamOptions {
   readonly upstreamLabel: string;
   readonly observe: OpenStreamObserver;
   readonly log: (line: string) => void;
+  /** True once the proxy is shutting down: streams it cuts are then the proxy's doing. */
+  readonly shuttingDown: () => boolean;
 }
 
 /** True for `application/grpc` and `application/grpc+x` (not gRPC-Web). */
@@ -108,6 +110,17 @@ export function forwardStream(options: ForwardStreamOptions): void {
     const code = clientStream.rstCode ?? HTTP2_NO_ERROR;
     if (code === HTTP2_NO_ERROR && responseEnded) {
       done = true;
+      return;
+    }
+    if (options.shuttingDown()) {
+      abort(
+        HTTP2_CANCEL,
+        'proxy',
+        'receive',
+        'PROXY_SHUTDOWN',
+        'grpctap is shutting down',
+        'upstream',
+      );
       return;
     }
     const http2Code = code === HTTP2_NO_ERROR ? HTTP2_CANCEL : code;

@@ -25,6 +25,8 @@ export interface ServeHttp2Options {
   readonly observe: OpenStreamObserver;
   readonly nextStreamId: () => string;
   readonly log: (line: string) => void;
+  /** True once the proxy is shutting down (see `ForwardStreamOptions.shuttingDown`). */
+  readonly shuttingDown: () => boolean;
   /** Closes the session after this long without any open stream (ms); 0 disables. */
   readonly idleTimeoutMs: number;
   /** Called with each stream's upstream, keyed by its `:authority` (for server reflection). */
@@ -82,6 +84,7 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
           : (findHeader(headers, ':authority') ?? '?'),
         observe: options.observe,
         log: options.log,
+        shuttingDown: options.shuttingDown,
       });
     },
   );

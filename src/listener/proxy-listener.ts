@@ -68,6 +68,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
   const sockets = new Set<Duplex>();
   const sessions = new Set<ServerHttp2Session>();
   const { log, mode } = options;
+  let closing = false;
 
   const track = (socket: Duplex): void => {
     sockets.add(socket);
@@ -125,6 +126,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
       observe: options.observe,
       nextStreamId: randomUUID,
       idleTimeoutMs: options.idleTimeoutMs,
+      shuttingDown: () => closing,
       onRouted: options.onRouted,
       log,
       onSession: (session) => {
@@ -268,6 +270,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
       });
     },
     close() {
+      closing = true;
       return new Promise((resolve) => {
         server.close(() => resolve());
         for (const session of sessions) session.destroy();
