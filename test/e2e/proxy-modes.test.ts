@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -261,5 +263,73 @@ describe('HTTP/2 details through a CONNECT tunnel with TLS', () => {
     assert.match(stdout, /HTTP\/2 103/);
     assert.match(stdout, /HTTP\/2 200/);
     assert.match(stdout, /after hints$/);
+  });
+});
+
+describe('upstream limits and TLS key logging', () => {
+  let pki: TestPki;
+  let upstream: H2Server;
+  let proxy: ProxyProcess;
+  let keylogDir: string;
+  const openBySession = new Map<unknown, number>();
+  let peak = 0;
+
+  before(async () => {
+    pki = await createTestPki();
+    keylogDir = await mkdtemp(join(tmpdir(), 'grpctap-keylog-'));
+    upstream = await startH2Server((stream) => {
+      const session = stream.session;
+      const open = (openBySession.get(session) ?? 0) + 1;
+      openBySession.set(session, open);
+      peak = Math.max(peak, open);
+      stream.respond({ ':status': 200 });
+      setTimeout(() => {
+        openBySession.set(session, (openBySession.get(session) ?? 1) - 1);
+        stream.end('slow');
+      }, 100);
+    }, pki.localhost);
+    (upstream.server as http2.Http2SecureServer).updateSettings({ maxConcurrentStreams: 2 });
+    proxy = await startProxy({
+      args: ['--upstream-ca', pki.caPath],
+      env: { SSLKEYLOGFILE: join(keylogDir, 'keys.log') },
+    });
+  });
+  after(async () => {
+    await upstream.close();
+    await proxy.stop();
+    await pki.remove();
+    await rm(keylogDir, { recursive: true, force: true });
+  });
+
+  test('never exceeds the upstream MAX_CONCURRENT_STREAMS, and serves every request', async () => {
+    const session = await connectThroughProxy(
+      proxy.port,
+      `localhost:${upstream.port}`,
+      await readFile(proxy.caPath, 'utf8'),
+    );
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => request(session, { ':path': `/slow/${i}` })),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.body.toString()),
+        Array(6).fill('slow'),
+      );
+      assert.ok(peak <= 2, `upstream saw ${peak} concurrent streams on one session`);
+    } finally {
+      session.close();
+    }
+  });
+
+  test('writes TLS secrets of the client side and the upstream side to SSLKEYLOGFILE', async () => {
+    const text = await readFile(join(keylogDir, 'keys.log'), 'utf8');
+    const randoms = new Set(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' ')[1]),
+    );
+    assert.match(text, /^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]+$/m);
+    assert.ok(randoms.size >= 2, 'secrets of at least two handshakes: client-facing and upstream');
   });
 });
