@@ -18,8 +18,8 @@ const CALL_DEADLINE_MS = 15_000;
 /** Commands the session runs through `Exec`, one reply each. */
 const EXEC_COMMANDS: readonly string[] = ['whoami', 'uptime', 'echo hello from grpctap'];
 
-// biome-ignore lint/suspicious/noExplicitAny: grpc-js generated clients have no static method types.
-type ClientMethod = (...args: any[]) => any;
+/** grpc-js generated clients have no static method types. */
+type ClientMethod = (...args: unknown[]) => unknown;
 
 function getMethod(client: grpc.Client, name: string): ClientMethod {
   const fn = (client as unknown as Record<string, ClientMethod | undefined>)[name];

@@ -211,7 +211,9 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
       server.close();
       await Promise.all(
         open.map((socket) =>
-          socket.closed ? undefined : new Promise((resolve) => socket.once('close', resolve)),
+          socket.closed
+            ? Promise.resolve()
+            : new Promise((resolve) => socket.once('close', resolve)),
         ),
       );
     },

@@ -166,7 +166,7 @@ export function callReflection(options: ReflectionCallOptions): Promise<Reflecti
         if (outcome !== null) finish(outcome);
       }
     });
-    stream.on('trailers', (headers) => {
+    stream.on('trailers', (headers: http2.IncomingHttpHeaders) => {
       finish(
         resultOfStatus(headerValue(headers['grpc-status']), headerValue(headers['grpc-message'])),
       );

@@ -125,8 +125,7 @@ function createStaticExtensions(subjectKeyId: Buffer, authorityKeyId: Buffer): u
 /** The CA's subjectKeyIdentifier, or one computed from its key when the extension is absent. */
 function readCaKeyIdentifier(ca: CertificateAuthority): Buffer {
   const extension = ca.cert.getExtension('subjectKeyIdentifier') as
-    | { subjectKeyIdentifier?: string }
-    | undefined;
+    { subjectKeyIdentifier?: string } | undefined;
   if (extension?.subjectKeyIdentifier !== undefined) {
     return Buffer.from(extension.subjectKeyIdentifier, 'hex');
   }

@@ -237,8 +237,8 @@ export async function waitUntil(
   }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: grpc-js generated clients have no static method types.
-type ClientMethod = (...args: any[]) => any;
+/** grpc-js generated clients have no static method types. */
+type ClientMethod = (...args: unknown[]) => unknown;
 
 /** A method of a generated grpc-js client by name (e.g. `ServerStream`), bound to it. */
 export function getMethod(client: grpc.Client, name: string): ClientMethod {

@@ -23,7 +23,7 @@ function endOf(envelopes: readonly GrpcEnvelope[]): GrpcEnd {
 function flowOf(envelopes: readonly GrpcEnvelope[]): GrpcFlow {
   const found = envelopes.at(-1);
   assert.equal(found?.kind, 'flow');
-  return found as GrpcFlow;
+  return found;
 }
 
 /** A call whose response ends with `list` as trailers. */

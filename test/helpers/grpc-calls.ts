@@ -8,8 +8,8 @@ export interface CallResult<T> {
   readonly trailers: grpc.Metadata;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: grpc-js generated clients have no static method types.
-type Method = (...args: any[]) => any;
+/** grpc-js generated clients have no static method types. */
+type Method = (...args: unknown[]) => unknown;
 
 function method(client: grpc.Client, name: string): Method {
   const fn = (client as unknown as Record<string, Method | undefined>)[name];

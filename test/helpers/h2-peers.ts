@@ -1,5 +1,5 @@
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 
 /** A node:http2 server (TLS when `pki` is given, else h2c) driven by a per-stream handler. */
@@ -28,7 +28,7 @@ export async function startH2Server(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: (server.address() as AddressInfo).port,
+    port: (server.address() as net.AddressInfo).port,
     server,
     close: () =>
       new Promise((resolve) => {
@@ -38,10 +38,10 @@ export async function startH2Server(
   };
 }
 
-const rawSockets = new WeakMap<http2.ClientHttp2Session, import('node:net').Socket>();
+const rawSockets = new WeakMap<http2.ClientHttp2Session, Socket>();
 
 /** The TCP socket under a session from `connectThroughProxy` (to drop it abruptly). */
-export function rawSocketOf(session: http2.ClientHttp2Session): import('node:net').Socket {
+export function rawSocketOf(session: http2.ClientHttp2Session): Socket {
   const socket = rawSockets.get(session);
   if (!socket) throw new Error('not a session from connectThroughProxy');
   return socket;
@@ -55,7 +55,6 @@ export async function connectThroughProxy(
   authority: string,
   caPem: string | null,
 ): Promise<http2.ClientHttp2Session> {
-  const net = await import('node:net');
   const socket = net.connect(proxyPort, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);

@@ -61,7 +61,7 @@ describe('http1 forwarder in forward-proxy mode', () => {
           `http://127.0.0.1:${upstream.port}/curl?x=1`,
         ],
         { env: { PATH: process.env.PATH ?? '/usr/bin' }, timeout: 10_000 },
-        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+        (error, stdout) => (error ? reject(new Error(error.message)) : resolve(stdout)),
       );
     });
     assert.equal(output, 'plain /curl?x=1');

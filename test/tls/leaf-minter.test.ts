@@ -15,7 +15,7 @@ interface Extension {
 function extensionOf(certPem: string, name: string): Extension {
   const extension = forge.pki.certificateFromPem(certPem).getExtension(name);
   assert.ok(extension, `missing ${name}`);
-  return extension as Extension;
+  return extension;
 }
 
 describe('createLeafMinter', () => {
