@@ -3,7 +3,7 @@ import type { FlowSink } from '../flow/observer-hub.js';
 import type { Anomaly, GrpcEnvelope } from '../grpc/grpc-envelope.js';
 import type { Direction } from '../http2/channel-event.js';
 import { formatGrpcLine } from './format-grpc-line.js';
-import { serializeRecord, toGrpcRecord } from './grpc-record.js';
+import { encodeGrpcRecordLine, serializeRecord, toGrpcRecord } from './grpc-record.js';
 import { formatHttpLine, toHttpRecord } from './http-record.js';
 import type { LineWriter } from './line-writer.js';
 
@@ -47,7 +47,7 @@ interface OpenCall {
 
 /**
  * Writes every observation to the tail (text lines or NDJSON) and the record file (NDJSON with
- * full payloads). A record is serialized once and shared when both want JSON.
+ * full payloads). A record is encoded once, as UTF-8 bytes, and shared when both want JSON.
  */
 export function createOutputSink(options: OutputSinkOptions): FlowSink {
   const { tail, record, format, color, decoder } = options;
@@ -87,9 +87,14 @@ export function createOutputSink(options: OutputSinkOptions): FlowSink {
         }
       }
       if (wantJson) {
-        const json = toGrpcRecord(envelope, extra) as unknown as Record<string, unknown>;
-        if (envelope.kind === 'end' && view) json.statusDetailsDecoded = view.decoded;
-        const line = serializeRecord(json);
+        let line: Buffer;
+        if (envelope.kind === 'end' && view) {
+          const json = toGrpcRecord(envelope) as unknown as Record<string, unknown>;
+          json.statusDetailsDecoded = view.decoded;
+          line = Buffer.from(serializeRecord(json), 'utf8');
+        } else {
+          line = encodeGrpcRecordLine(envelope, extra);
+        }
         record?.write(line);
         if (format === 'json') tail.write(line);
       }
@@ -104,7 +109,7 @@ export function createOutputSink(options: OutputSinkOptions): FlowSink {
     },
     http(exchange: HttpExchange) {
       if (wantJson) {
-        const line = serializeRecord(toHttpRecord(exchange));
+        const line = Buffer.from(serializeRecord(toHttpRecord(exchange)), 'utf8');
         record?.write(line);
         if (format === 'json') tail.write(line);
       }

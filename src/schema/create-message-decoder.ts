@@ -21,7 +21,7 @@ export interface DecodedView {
   readonly decoded: unknown;
   readonly decodedAs: 'schema' | 'schemaless';
   readonly anomalies: readonly Anomaly[];
-  /** One line for the text tail. */
+  /** One line for the text tail; computed when read (JSON output never reads it). */
   readonly preview: string;
 }
 
@@ -62,7 +62,9 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
       decoded: view.value,
       decodedAs: 'schemaless',
       anomalies: [...anomalies, ...view.anomalies],
-      preview: formatSchemalessPreview(view.value, previewChars),
+      get preview() {
+        return formatSchemalessPreview(view.value, previewChars);
+      },
     };
   };
   const withSchema = (schema: SchemaRegistry, typeName: string, bytes: Uint8Array): DecodedView => {
@@ -72,7 +74,9 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
         decoded: result.json,
         decodedAs: 'schema',
         anomalies: [],
-        preview: formatJsonPreview(result.json, previewChars),
+        get preview() {
+          return formatJsonPreview(result.json, previewChars);
+        },
       };
     }
     return schemaless(bytes, [{ code: SCHEMA_MISMATCH, message: `${typeName}: ${result.error}` }]);

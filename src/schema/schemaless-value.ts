@@ -134,11 +134,17 @@ export function describeFixed64(bytes: Uint8Array): SchemalessFixed64 {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** Any byte outside printable ASCII, tab, LF and CR. */
+const NOT_PRINTABLE_ASCII = /[^\x09\x0a\x0d\x20-\x7e]/;
+
 /**
  * The bytes as text when they are valid UTF-8 without control characters (tab, line feed and
  * carriage return allowed); null otherwise. Empty input is the empty string.
  */
 export function readPrintableText(bytes: Uint8Array): string | null {
+  // Fast path, done natively: printable ASCII with tabs and line breaks is already valid UTF-8.
+  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (!NOT_PRINTABLE_ASCII.test(latin1)) return latin1;
   for (const byte of bytes) {
     if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f) {
       return null;

@@ -1,0 +1,92 @@
+/**
+ * Checks on grpctap's NDJSON outputs: proof that the gRPC layer saw every call. Counting scans for
+ * fixed byte patterns (grpctap writes `JSON.stringify` output, so `"event":"flow"` has no spaces)
+ * rather than parsing hundreds of MiB of JSON.
+ */
+import { closeSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const PATTERNS = {
+  starts: Buffer.from('"event":"start"'),
+  data: Buffer.from('"event":"data"'),
+  ends: Buffer.from('"event":"end"'),
+  flows: Buffer.from('"event":"flow"'),
+  okEnds: Buffer.from('"status":0,"statusName":"OK"'),
+};
+const CHUNK_BYTES = 8 << 20;
+const OVERLAP = 64;
+
+function sizeOf(file) {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resolves once `file` has not grown for `quietMs` (grpctap writes asynchronously). */
+export async function waitUntilStill(file, quietMs = 300, timeoutMs = 15_000) {
+  const start = performance.now();
+  let size = sizeOf(file);
+  let since = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    await sleep(50);
+    const now = sizeOf(file);
+    if (now !== size) {
+      size = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return size;
+  }
+  return size;
+}
+
+/** Occurrences of each pattern; `lines` counts `\n`. Reads the file in 8 MiB chunks. */
+export function countRecords(file) {
+  const counts = { bytes: 0, lines: 0, starts: 0, data: 0, ends: 0, flows: 0, okEnds: 0 };
+  let fd;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return counts;
+  }
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES + OVERLAP);
+  let carry = 0;
+  try {
+    for (;;) {
+      const read = readSync(fd, buffer, carry, CHUNK_BYTES, null);
+      if (read === 0) break;
+      counts.bytes += read;
+      const end = carry + read;
+      const view = buffer.subarray(0, end);
+      for (const key of ['starts', 'data', 'ends', 'flows', 'okEnds']) {
+        const pattern = PATTERNS[key];
+        // A match that starts in the carried-over tail was counted in the previous chunk.
+        let at = view.indexOf(pattern, 0);
+        while (at !== -1) {
+          if (at + pattern.length > carry) counts[key] += 1;
+          at = view.indexOf(pattern, at + 1);
+        }
+      }
+      for (let at = view.indexOf(10, carry); at !== -1; at = view.indexOf(10, at + 1)) {
+        counts.lines += 1;
+      }
+      carry = Math.min(OVERLAP, end);
+      buffer.copy(buffer, 0, end - carry, end);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return counts;
+}
+
+/** Empties the outputs between measurements (grpctap appends, so it keeps writing at offset 0). */
+export function truncateFiles(files) {
+  for (const file of files) {
+    try {
+      truncateSync(file, 0);
+    } catch {
+      // Not created yet.
+    }
+  }
+}
