@@ -36,8 +36,9 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'proxy': {
-      const proxy = await runProxy(command.options, log);
-      await new Promise<void>((resolve) => {
+      // Listen for signals before the proxy starts: one arriving right after "listening on"
+      // must still flush and exit 0.
+      const signalled = new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           log(`${signal}: flushing records and exiting`);
           resolve();
@@ -45,6 +46,8 @@ async function main(): Promise<number> {
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      const proxy = await runProxy(command.options, log);
+      await signalled;
       await proxy.stop();
       return 0;
     }

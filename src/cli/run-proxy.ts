@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ClientHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
 import { createObserverHub } from '../flow/observer-hub.js';
@@ -59,6 +59,24 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
+/**
+ * Opens the `--record` file before anything listens: a path that cannot be opened (a missing
+ * directory, no permission) stops start-up instead of losing every record of the session. Write
+ * errors later (a full disk) stop recording but never forwarding.
+ */
+async function openRecordFile(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.once('ready', () => resolve());
+      stream.once('error', reject);
+    });
+  } catch (error) {
+    throw new Error(`--record ${path}: ${(error as Error).message}`);
+  }
+  return stream;
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
@@ -104,7 +122,7 @@ export async function runProxy(
   let record: LineWriter | null = null;
   if (options.record !== null) {
     const path = options.record;
-    record = createLineWriter(createWriteStream(path, { flags: 'a', mode: 0o600 }), {
+    record = createLineWriter(await openRecordFile(path), {
       maxQueuedBytes: RECORD_QUEUE_BYTES,
       onError: (error) =>
         log(`--record ${path}: ${error.message}; recording stopped, forwarding goes on`),
@@ -120,7 +138,10 @@ export async function runProxy(
   const decoder = await createDecoder(options, log, async (authority) => {
     const endpoint = routes.get(authority);
     if (!endpoint) throw new Error(`no upstream seen yet for ${authority}`);
-    return (await pool.acquire(endpoint)).session;
+    // Reflection streams are opened on the session directly, outside the pool's count.
+    const pooled = await pool.acquire(endpoint);
+    pooled.release();
+    return pooled.session;
   });
   const color = options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const sink = createOutputSink({ format: options.output, tail, record, color, decoder });

@@ -5,19 +5,28 @@ import type {
   ServerHttp2Stream,
 } from 'node:http2';
 import type { ChannelEvent, Direction, HeaderList, Side } from './channel-event.js';
-import { findHeader, toHeaderList, toHeaderObject } from './header-list.js';
+import { findHeader, measureHeaderList, toHeaderList, toHeaderObject } from './header-list.js';
 import {
   type ClassifiedFailure,
   classifyUpstreamError,
   HTTP2_CANCEL,
+  HTTP2_INTERNAL_ERROR,
   HTTP2_NO_ERROR,
   nameHttp2Error,
 } from './map-error.js';
 import { respondWithFailure } from './respond-failure.js';
+import { MAX_HEADER_LIST_BYTES } from './session-settings.js';
 import type { OpenStreamObserver, StreamControl } from './stream-observer.js';
 import type { PooledSession } from './upstream-pool.js';
 
 const END_STREAM_FLAG = 0x1;
+const HEADERS_FRAME = 0x1;
+const FRAME_SIZE_ERROR = 0x6;
+/**
+ * The reset a client gets when its upstream broke mid-response. Not CANCEL: gRPC clients read
+ * that as CANCELLED, as if the caller had given up; INTERNAL_ERROR reads as INTERNAL.
+ */
+const UPSTREAM_BROKE = HTTP2_INTERNAL_ERROR;
 
 export interface ForwardStreamOptions {
   readonly streamId: string;
@@ -34,6 +43,16 @@ export interface ForwardStreamOptions {
   readonly log: (line: string) => void;
   /** True once the proxy is shutting down: streams it cuts are then the proxy's doing. */
   readonly shuttingDown: () => boolean;
+}
+
+/** Longest `:path` shown in a log line; a client may send 64 KiB of it. */
+const MAX_LOGGED_PATH = 200;
+
+function describePath(headers: HeaderList): string {
+  const path = findHeader(headers, ':path') ?? '';
+  return path.length > MAX_LOGGED_PATH
+    ? `${path.slice(0, MAX_LOGGED_PATH)}… (${path.length} characters)`
+    : path;
 }
 
 /** True for `application/grpc` and `application/grpc+x` (not gRPC-Web). */
@@ -83,12 +102,14 @@ export function forwardStream(options: ForwardStreamOptions): void {
     emit({ kind: 'streamReset', ...base(direction), code, http2Code, reason, side });
   }
 
+  function logFailure(reason: string): void {
+    options.log(`${describePath(headers)} → ${options.upstreamLabel}: ${reason}`);
+  }
+
   function fail(failure: ClassifiedFailure): void {
     if (done) return;
     done = true;
-    options.log(
-      `${findHeader(headers, ':path') ?? ''} → ${options.upstreamLabel}: ${failure.reason}`,
-    );
+    logFailure(failure.reason);
     respondWithFailure(clientStream, failure, looksLikeGrpc(headers));
     clientStream.resume();
     emit({
@@ -131,27 +152,67 @@ export function forwardStream(options: ForwardStreamOptions): void {
     abort(http2Code, 'client', 'send', nameHttp2Error(http2Code), reason, 'upstream');
   });
   emit({ kind: 'headersReceived', ...base('send'), headers, endStream });
+  const headerListSize = measureHeaderList(headers);
+  if (headerListSize > MAX_HEADER_LIST_BYTES) {
+    fail({
+      code: 'REQUEST_HEADERS_TOO_LARGE',
+      side: 'client',
+      reason: `request header list of ${headerListSize} bytes is over the limit of ${MAX_HEADER_LIST_BYTES}`,
+    });
+    // The answer is complete; RST_STREAM NO_ERROR (RFC 9113 §8.1) tells the client to stop
+    // sending, so a stream that never ends its request cannot keep its headers in memory.
+    if (!endStream) setImmediate(() => clientStream.close(HTTP2_NO_ERROR));
+    return;
+  }
 
-  options.acquire().then(
-    (pooled) => {
-      if (done || clientStream.destroyed) return;
-      try {
-        upstream = pooled.request(toHeaderObject(headers), {
-          endStream,
-          waitForTrailers: !endStream,
-        });
-      } catch (error) {
-        fail(classifyUpstreamError(error, options.upstreamLabel));
-        return;
-      }
-      relay(upstream, pooled.session);
-    },
-    (error: unknown) => fail(classifyUpstreamError(error, options.upstreamLabel)),
-  );
+  // Node runs promise callbacks between the frames of one read, so a stream opened from here
+  // directly would reach the upstream before a RST_STREAM that arrived in the same read: the
+  // rapid-reset pattern (CVE-2023-44487) would become thousands of upstream streams on a session
+  // other clients share. Waiting for the check phase lets the whole read be processed first.
+  setImmediate(() => {
+    if (done || clientStream.destroyed) return;
+    options.acquire().then(
+      (pooled) => {
+        if (done || clientStream.destroyed) {
+          pooled.release();
+          return;
+        }
+        try {
+          upstream = pooled.request(toHeaderObject(headers), {
+            endStream,
+            waitForTrailers: !endStream,
+          });
+        } catch (error) {
+          fail(classifyUpstreamError(error, options.upstreamLabel));
+          return;
+        }
+        relay(upstream, pooled.session);
+      },
+      (error: unknown) => fail(classifyUpstreamError(error, options.upstreamLabel)),
+    );
+  });
 
   function relay(up: ClientHttp2Stream, upstreamSession: ClientHttp2Session): void {
+    /** A frame our own HTTP/2 layer refused to send upstream (the stream then closes). */
+    let unsent: ClassifiedFailure | null = null;
     up.on('error', (error) => {
       upstreamError = error;
+    });
+    up.on('frameError', (type: number, code: number) => {
+      // Node refuses to send a header block over `maxSendHeaderBlockLength`; such a stream never
+      // reached the upstream, so it must not read as the upstream's reset.
+      unsent =
+        type === HEADERS_FRAME && code === FRAME_SIZE_ERROR
+          ? {
+              code: 'REQUEST_HEADERS_TOO_LARGE',
+              side: 'client',
+              reason: `request headers not sent to ${options.upstreamLabel}: the header block is larger than HTTP/2 lets us send`,
+            }
+          : {
+              code: 'UPSTREAM_FRAME_ERROR',
+              side: 'proxy',
+              reason: `could not send a frame of type ${type} to ${options.upstreamLabel} (${nameHttp2Error(code)})`,
+            };
     });
     if (!endStream) {
       clientStream.on('data', (chunk: Buffer) => {
@@ -179,6 +240,30 @@ export function forwardStream(options: ForwardStreamOptions): void {
       clientStream.additionalHeaders(toHeaderObject(list));
       emit({ kind: 'informationalReceived', ...base('receive'), headers: list });
     });
+    /**
+     * Response bytes that arrived before the 'response' event. Node emits 'response' on the next
+     * tick but can emit DATA read in the same packet at once; writing it to the client first
+     * would make Node send default headers (and the real ones would then throw).
+     */
+    let early: Buffer[] | null = [];
+    let endedEarly = false;
+    const forwardData = (chunk: Buffer): void => {
+      if (!clientStream.write(chunk)) up.pause();
+      emit({ kind: 'dataReceived', ...base('receive'), data: chunk });
+    };
+    const finishResponse = (): void => {
+      responseEnded = true;
+      clientStream.end();
+      emit(
+        responseTrailers
+          ? {
+              kind: 'trailersReceived',
+              ...base('receive'),
+              headers: toHeaderList(responseTrailers),
+            }
+          : { kind: 'endReceived', ...base('receive') },
+      );
+    };
     up.on('response', (_headers: IncomingHttpHeaders, flags: number, raw: string[]) => {
       if (done || clientStream.destroyed) return;
       const list = toHeaderList(raw);
@@ -189,11 +274,20 @@ export function forwardStream(options: ForwardStreamOptions): void {
         : { waitForTrailers: true, sendDate: false };
       clientStream.respond(toHeaderObject(list), respondOptions);
       emit({ kind: 'headersReceived', ...base('receive'), headers: list, endStream: ended });
+      const held = early ?? [];
+      early = null;
+      if (held.length > 0) up.resume();
+      for (const chunk of held) if (!done) forwardData(chunk);
+      if (endedEarly && !done && !responseEnded) finishResponse();
     });
     up.on('data', (chunk: Buffer) => {
       if (done) return;
-      if (!clientStream.write(chunk)) up.pause();
-      emit({ kind: 'dataReceived', ...base('receive'), data: chunk });
+      if (early !== null) {
+        early.push(chunk);
+        up.pause();
+        return;
+      }
+      forwardData(chunk);
     });
     clientStream.on('drain', () => up.resume());
     up.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
@@ -208,20 +302,24 @@ export function forwardStream(options: ForwardStreamOptions): void {
       // Node also ends the readable side of streams torn down with their session; those carry a
       // reset code already and are reported by the 'close' handler instead.
       if (done || responseEnded || up.rstCode) return;
-      responseEnded = true;
-      clientStream.end();
-      emit(
-        responseTrailers
-          ? {
-              kind: 'trailersReceived',
-              ...base('receive'),
-              headers: toHeaderList(responseTrailers),
-            }
-          : { kind: 'endReceived', ...base('receive') },
-      );
+      if (early !== null) {
+        endedEarly = true;
+        return;
+      }
+      finishResponse();
     });
     up.on('close', () => {
       if (done) return;
+      if (unsent !== null) {
+        const failure: ClassifiedFailure = unsent;
+        if (!clientStream.headersSent) {
+          fail(failure);
+          return;
+        }
+        logFailure(failure.reason);
+        abort(HTTP2_INTERNAL_ERROR, failure.side, 'send', failure.code, failure.reason, 'client');
+        return;
+      }
       const code = up.rstCode ?? HTTP2_NO_ERROR;
       if (code === HTTP2_NO_ERROR && responseEnded) {
         if (!clientStream.closed && clientStream.readable) clientStream.close(HTTP2_NO_ERROR);
@@ -236,7 +334,8 @@ export function forwardStream(options: ForwardStreamOptions): void {
           fail(failure);
           return;
         }
-        abort(HTTP2_CANCEL, 'upstream', 'receive', failure.code, failure.reason, 'client');
+        logFailure(failure.reason);
+        abort(UPSTREAM_BROKE, 'upstream', 'receive', failure.code, failure.reason, 'client');
         return;
       }
       if (upstreamSession.destroyed) {
@@ -245,12 +344,21 @@ export function forwardStream(options: ForwardStreamOptions): void {
           fail({ code: 'UPSTREAM_CONNECTION_CLOSED', side: 'upstream', reason });
           return;
         }
-        abort(HTTP2_CANCEL, 'upstream', 'receive', 'UPSTREAM_CONNECTION_CLOSED', reason, 'client');
+        logFailure(reason);
+        abort(
+          UPSTREAM_BROKE,
+          'upstream',
+          'receive',
+          'UPSTREAM_CONNECTION_CLOSED',
+          reason,
+          'client',
+        );
         return;
       }
       const reason = upstreamError
         ? `upstream reset the stream (${nameHttp2Error(code)}): ${upstreamError.message}`
         : `upstream reset the stream (${nameHttp2Error(code)})`;
+      logFailure(reason);
       abort(code, 'upstream', 'receive', nameHttp2Error(code), reason, 'client');
     });
   }

@@ -50,3 +50,17 @@ export function findHeader(list: HeaderList, name: string): string | undefined {
   for (const [key, value] of list) if (key === name) return value;
   return undefined;
 }
+
+/** Per-field overhead in the header list size of RFC 9113 §6.5.2 (SETTINGS_MAX_HEADER_LIST_SIZE). */
+const FIELD_OVERHEAD_BYTES = 32;
+
+/**
+ * The size of a header list as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2): the
+ * length in bytes of each name and value plus 32 per field. Values are Latin-1 as Node gives them
+ * (one byte per character).
+ */
+export function measureHeaderList(list: HeaderList): number {
+  let size = 0;
+  for (const [name, value] of list) size += name.length + value.length + FIELD_OVERHEAD_BYTES;
+  return size;
+}

@@ -19,9 +19,14 @@ export function encodeGrpcMessage(message: string): string {
   return out;
 }
 
+/** gRPC status UNAUTHENTICATED, for gRPC clients that do not read HTTP 407. */
+const GRPC_UNAUTHENTICATED = '16';
+
 /**
  * Answers a client stream the upstream could not serve: a trailers-only gRPC UNAVAILABLE for gRPC
- * requests, otherwise HTTP 502 with the reason as text. Does nothing if the response has started.
+ * requests, otherwise HTTP 502 with the reason as text. Missing proxy credentials get HTTP 407
+ * with `proxy-authenticate` either way (plus gRPC UNAUTHENTICATED for gRPC requests). Does nothing
+ * if the response has started.
  */
 export function respondWithFailure(
   stream: ServerHttp2Stream,
@@ -29,6 +34,23 @@ export function respondWithFailure(
   grpc: boolean,
 ): void {
   if (stream.headersSent || stream.destroyed || stream.closed) return;
+  if (failure.code === 'PROXY_AUTH_REQUIRED') {
+    stream.respond(
+      {
+        ':status': 407,
+        'proxy-authenticate': 'Basic realm="grpctap"',
+        ...(grpc
+          ? {
+              'content-type': 'application/grpc',
+              'grpc-status': GRPC_UNAUTHENTICATED,
+              'grpc-message': encodeGrpcMessage(`grpctap: ${failure.reason}`),
+            }
+          : {}),
+      },
+      { endStream: true },
+    );
+    return;
+  }
   if (grpc) {
     stream.respond(
       {

@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from './channel-event.js';
 import { forwardStream } from './forward-stream.js';
@@ -7,9 +8,11 @@ import { type ClassifiedFailure, ProxyFailure } from './map-error.js';
 import {
   CONNECTION_WINDOW_BYTES,
   HTTP2_SETTINGS,
+  MAX_SEND_HEADER_BLOCK_BYTES,
   MAX_SESSION_MEMORY_MIB,
 } from './session-settings.js';
 import type { OpenStreamObserver } from './stream-observer.js';
+import { superviseClientSession } from './supervise-client-session.js';
 import { formatEndpoint, type UpstreamEndpoint } from './upstream-endpoint.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -29,6 +32,11 @@ export interface ServeHttp2Options {
   readonly shuttingDown: () => boolean;
   /** Closes the session after this long without any open stream (ms); 0 disables. */
   readonly idleTimeoutMs: number;
+  /**
+   * A session silent this long is sent a PING and closed when it is not answered within as long
+   * again (ms); 0 disables. See `superviseClientSession`.
+   */
+  readonly pingTimeoutMs: number;
   /** Called with each stream's upstream, keyed by its `:authority` (for server reflection). */
   readonly onRouted?: ((authority: string, endpoint: UpstreamEndpoint) => void) | undefined;
   /** Called with every session so the caller can close them on shutdown. */
@@ -47,9 +55,20 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
   const session = http2.performServerHandshake(socket, {
     settings: HTTP2_SETTINGS,
     maxSessionMemory: MAX_SESSION_MEMORY_MIB,
+    maxSendHeaderBlockLength: MAX_SEND_HEADER_BLOCK_BYTES,
   });
   options.onSession?.(session);
-  session.on('error', (error) => options.log(`client HTTP/2 session error: ${error.message}`));
+  const remote = socket as Partial<Socket>;
+  const label = `${remote.remoteAddress ?? '?'}:${remote.remotePort ?? '?'}`;
+  session.on('error', (error) =>
+    options.log(`client ${label}: HTTP/2 session error: ${error.message}`),
+  );
+  superviseClientSession(session, {
+    idleTimeoutMs: options.idleTimeoutMs,
+    pingTimeoutMs: options.pingTimeoutMs,
+    label,
+    log: options.log,
+  });
   try {
     session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
   } catch {

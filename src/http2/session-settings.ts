@@ -13,9 +13,26 @@ export const CONNECTION_WINDOW_BYTES = 16 << 20;
 /** nghttp2 session memory cap in MiB (Node default 10), per session. */
 export const MAX_SESSION_MEMORY_MIB = 64;
 
+/**
+ * Largest header list accepted from a peer and forwarded, as RFC 9113 §6.5.2 counts it (name +
+ * value + 32 per field): advertised as SETTINGS_MAX_HEADER_LIST_SIZE and checked again before a
+ * request is forwarded, since Node does not enforce its own setting and HPACK lets a client send
+ * hundreds of KiB in a few bytes by repeating a table entry. 64 KiB is Node's default, near
+ * Envoy's 60 KiB and far above gRPC metadata in practice (grpc-java accepts 8 KiB); it bounds
+ * what one open stream can make the proxy hold for its headers.
+ */
+export const MAX_HEADER_LIST_BYTES = 64 * 1024;
+
+/**
+ * Largest compressed header block Node will send (`maxSendHeaderBlockLength`, default 64 KiB):
+ * the nine 16 KiB frames nghttp2 (1.61 on) accepts before it closes the connection as a
+ * CONTINUATION flood. Node answers a block over this by closing the session it was sent on.
+ */
+export const MAX_SEND_HEADER_BLOCK_BYTES = 9 * 16 * 1024;
+
 export const HTTP2_SETTINGS: Settings = {
   initialWindowSize: STREAM_WINDOW_BYTES,
   maxConcurrentStreams: 1000,
-  maxHeaderListSize: 256 * 1024,
+  maxHeaderListSize: MAX_HEADER_LIST_BYTES,
   enablePush: false,
 };

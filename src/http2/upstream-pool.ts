@@ -5,6 +5,7 @@ import { connectUpstream } from './connect-upstream.js';
 import {
   CONNECTION_WINDOW_BYTES,
   HTTP2_SETTINGS,
+  MAX_SEND_HEADER_BLOCK_BYTES,
   MAX_SESSION_MEMORY_MIB,
 } from './session-settings.js';
 import {
@@ -30,24 +31,32 @@ export interface UpstreamPool {
    * Cleartext endpoints speak h2 (prior knowledge). Rejects with the connection error.
    */
   negotiate(endpoint: UpstreamEndpoint, offered: readonly string[]): Promise<UpstreamProtocol>;
-  /** A session with room for one more stream (MAX_CONCURRENT_STREAMS honoured). */
+  /**
+   * A session with room for one more stream (MAX_CONCURRENT_STREAMS honoured). The room is
+   * reserved until `request` opens the stream or `release` gives it back.
+   */
   acquire(endpoint: UpstreamEndpoint): Promise<PooledSession>;
   close(): void;
 }
 
 export interface PooledSession {
   readonly session: http2.ClientHttp2Session;
-  /** Opens a stream; the pool counts it until it closes. */
+  /** Opens a stream in the reserved room; the pool counts it until it closes. */
   request(
     headers: http2.OutgoingHttpHeaders,
     options: http2.ClientSessionRequestOptions,
   ): http2.ClientHttp2Stream;
+  /** Gives the reserved room back without opening a stream. */
+  release(): void;
 }
 
 interface Entry {
   readonly session: http2.ClientHttp2Session;
   active: number;
   usable: boolean;
+  /** Resolves once the peer's first SETTINGS (its MAX_CONCURRENT_STREAMS) arrived, or it failed. */
+  readonly settled: Promise<void>;
+  isSettled: boolean;
 }
 
 const SUPPORTED_ALPN = ['h2', 'http/1.1'];
@@ -70,8 +79,23 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       createConnection: () => socket,
       settings: HTTP2_SETTINGS,
       maxSessionMemory: MAX_SESSION_MEMORY_MIB,
+      maxSendHeaderBlockLength: MAX_SEND_HEADER_BLOCK_BYTES,
     });
-    const entry: Entry = { session, active: 0, usable: true };
+    let settle = (): void => {};
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const entry: Entry = { session, active: 0, usable: true, settled, isSettled: false };
+    const markSettled = (): void => {
+      entry.isSettled = true;
+      clearTimeout(settleTimer);
+      settle();
+    };
+    // A peer that never sends SETTINGS is broken; stop waiting for it after the connect timeout.
+    const settleTimer = setTimeout(markSettled, options.connectTimeoutMs);
+    settleTimer.unref();
+    session.once('remoteSettings', markSettled);
+    session.once('close', markSettled);
     const list = sessions.get(key) ?? [];
     list.push(entry);
     sessions.set(key, list);
@@ -124,16 +148,35 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     return entry.active < limit;
   }
 
+  /**
+   * Counts the stream from the moment the session is handed out: several acquisitions can resolve
+   * before any of them opens its stream, and must not all see the same free room.
+   */
   function wrap(entry: Entry): PooledSession {
+    entry.active += 1;
+    let held = true;
+    const giveBack = (): void => {
+      if (!held) return;
+      held = false;
+      entry.active -= 1;
+    };
+    let opened = false;
     return {
       session: entry.session,
       request(headers, requestOptions) {
-        const stream = entry.session.request(headers, requestOptions);
-        entry.active += 1;
-        stream.once('close', () => {
-          entry.active -= 1;
-        });
+        opened = true;
+        let stream: http2.ClientHttp2Stream;
+        try {
+          stream = entry.session.request(headers, requestOptions);
+        } catch (error) {
+          giveBack();
+          throw error;
+        }
+        stream.once('close', giveBack);
         return stream;
+      },
+      release() {
+        if (!opened) giveBack();
       },
     };
   }
@@ -170,6 +213,13 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
         throw Object.assign(new Error('proxy is shutting down'), { code: 'PROXY_CLOSING' });
       const key = endpointKey(endpoint);
       for (;;) {
+        // Until a new session's SETTINGS arrive its stream limit is unknown (Node assumes 100):
+        // wait, so a burst of streams does not overrun a peer that allows fewer.
+        const unsettled = sessions.get(key)?.find((entry) => entry.usable && !entry.isSettled);
+        if (unsettled) {
+          await unsettled.settled;
+          continue;
+        }
         const ready = sessions.get(key)?.find(hasRoom);
         if (ready) return wrap(ready);
         let opening = pending.get(key);
@@ -177,6 +227,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
           opening = open(endpoint).finally(() => pending.delete(key));
           pending.set(key, opening);
           const entry = await opening;
+          await entry.settled;
           return wrap(entry);
         }
         await opening;

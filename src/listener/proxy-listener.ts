@@ -30,7 +30,10 @@ export interface ProxyListenerOptions {
   readonly observe: OpenStreamObserver;
   readonly log: (line: string) => void;
   readonly onTlsSocket?: ((socket: tls.TLSSocket) => void) | undefined;
-  /** Time a new connection or tunnel has to show its first bytes and finish TLS (ms). */
+  /**
+   * Time a new connection or tunnel has to show its first bytes and finish TLS, and time an
+   * HTTP/2 client has to answer a PING after falling silent for as long (ms).
+   */
   readonly handshakeTimeoutMs: number;
   /** An HTTP/2 connection with no open stream for this long is closed (ms). */
   readonly idleTimeoutMs: number;
@@ -57,6 +60,20 @@ interface Tunnel {
 }
 
 const MAX_SNIFF_BYTES = 64 * 1024;
+
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
+
+/** Time a refused client has to read our last answer before its socket is destroyed (ms). */
+const LINGER_MS = 1000;
+
+/**
+ * Sends a final answer and closes. `end` alone only half-closes: a client that never closes its
+ * side would keep the socket (and its file descriptor) forever.
+ */
+function answerAndClose(socket: Duplex, answer: string): void {
+  socket.end(answer);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
 
 /**
  * One port for everything: CONNECT tunnels, absolute-form HTTP/1.1 and h2c in forward mode, or a
@@ -102,13 +119,13 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
       log(
         `CONNECT ${request.url ?? ''} from ${describe(request.socket)}: missing or wrong proxy credentials`,
       );
-      socket.end(PROXY_AUTH_REQUIRED);
+      answerAndClose(socket, PROXY_AUTH_REQUIRED);
       return;
     }
     const target = parseAuthority(request.url ?? '', 443);
     if (!target) {
       log(`CONNECT ${request.url ?? ''} from ${describe(request.socket)}: not a host:port`);
-      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      answerAndClose(socket, BAD_REQUEST);
       return;
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -126,6 +143,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
       observe: options.observe,
       nextStreamId: randomUUID,
       idleTimeoutMs: options.idleTimeoutMs,
+      pingTimeoutMs: options.handshakeTimeoutMs,
       shuttingDown: () => closing,
       onRouted: options.onRouted,
       log,
@@ -180,7 +198,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
           `${tunnel ? `tunnel to ${tunnel.host}:${tunnel.port}` : 'connection'} from ${describe(socket)}: ${first.reason}; closing`,
         );
         if (!tunnel && mode.kind === 'forward' && !socket.destroyed) {
-          socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+          answerAndClose(socket, BAD_REQUEST);
         } else socket.destroy();
         return;
       case 'h2c':

@@ -1,0 +1,192 @@
+/**
+ * Clients that misbehave mid-call: they cancel, vanish without a word, or read so slowly that the
+ * proxy would have to buffer everything if back-pressure did not reach the upstream.
+ */
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { after, before, describe, test } from 'node:test';
+import type * as grpc from '@grpc/grpc-js';
+import type { EchoReply } from '../helpers/echo-server.js';
+import {
+  connectThroughProxy,
+  type H2Server,
+  rawSocketOf,
+  startH2Server,
+} from '../helpers/h2-peers.js';
+import {
+  grpcMessage,
+  type JsonRecord,
+  readRecordFile,
+  readRssMiB,
+  sleep,
+  waitUntil,
+} from './hostile-harness.js';
+import { type HostileRig, startHostileRig } from './hostile-rig.js';
+
+const MIB = 1024 * 1024;
+
+type StreamMethod = (request: object) => grpc.ClientReadableStream<EchoReply>;
+const SLOW_TOTAL = 64 * MIB;
+
+describe('client faults', () => {
+  let rig: HostileRig;
+  let upstream: H2Server;
+  const held: http2.ServerHttp2Stream[] = [];
+  /** Bytes the bulk handler handed to `write()`, and whether a write returned false. */
+  const bulk = { written: 0, blocked: false, done: false };
+
+  before(async () => {
+    rig = await startHostileRig();
+    upstream = await startH2Server((stream, headers) => {
+      stream.resume();
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc' },
+        { waitForTrailers: true },
+      );
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      if (headers[':path'] === '/client.Svc/Hold') {
+        held.push(stream);
+        stream.write(grpcMessage(Buffer.from('first')));
+        return;
+      }
+      // 64 MiB as 1 MiB messages, written only while the stream accepts more.
+      const message = grpcMessage(Buffer.alloc(MIB - 5, 7));
+      const pump = (): void => {
+        while (bulk.written < SLOW_TOTAL) {
+          bulk.written += message.length;
+          if (!stream.write(message)) {
+            bulk.blocked = true;
+            stream.once('drain', pump);
+            return;
+          }
+        }
+        bulk.done = true;
+        stream.end();
+      };
+      pump();
+    }, rig.pki.localhost);
+  });
+  after(async () => {
+    await upstream.close();
+    assert.equal(await rig.close(), 0);
+  });
+
+  const flowOf = (path: string): JsonRecord[] => {
+    const records = readRecordFile(rig.recordPath);
+    const start = records.findLast(
+      (r) => r.event === 'start' && r.direction === 'send' && r.path === path,
+    );
+    return records.filter((r) => start !== undefined && r.flowId === start.flowId);
+  };
+
+  test('a client cancelling a server stream cancels the upstream call too', async () => {
+    await rig.survive(async () => {
+      const echoed = rig.echo.cancelled;
+      const before = echoed.length;
+      const serverStream = (rig.client as unknown as Record<string, StreamMethod>).ServerStream;
+      const call = serverStream?.call(rig.client, { text: 'c', count: 3, holdOpen: true });
+      assert.ok(call);
+      call.on('error', () => {});
+      let received = 0;
+      await new Promise<void>((resolve) =>
+        call.on('data', () => {
+          received += 1;
+          if (received === 3) resolve();
+        }),
+      );
+      call.cancel();
+      await waitUntil(() => echoed.length > before, 'the server to hold the call');
+      await (echoed[before] as Promise<void>);
+      await waitUntil(
+        () => flowOf('/grpctap.test.Echo/ServerStream').some((r) => r.event === 'flow'),
+        'the flow record',
+      );
+      const end = flowOf('/grpctap.test.Echo/ServerStream').find((r) => r.event === 'end');
+      const error = end?.error as { code: string; side: string } | undefined;
+      assert.deepEqual([error?.code, error?.side], ['CANCEL', 'client']);
+    });
+  });
+
+  test('a client that vanishes (socket destroyed) gets its upstream stream cancelled', async () => {
+    await rig.survive(async () => {
+      const before = held.length;
+      const session = await connectThroughProxy(
+        rig.proxy.port,
+        `localhost:${upstream.port}`,
+        rig.proxyCa,
+      );
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/client.Svc/Hold',
+        'content-type': 'application/grpc',
+      });
+      stream.on('error', () => {});
+      await new Promise((resolve) => stream.once('data', resolve));
+      rawSocketOf(session).destroy();
+      await waitUntil(
+        () => held.length > before && (held[before] as http2.ServerHttp2Stream).closed,
+        'the upstream stream to close',
+      );
+      assert.equal(
+        (held[before] as http2.ServerHttp2Stream).rstCode,
+        http2.constants.NGHTTP2_CANCEL,
+      );
+      await waitUntil(() => flowOf('/client.Svc/Hold').some((r) => r.event === 'flow'), 'the flow');
+      const end = flowOf('/client.Svc/Hold').find((r) => r.event === 'end');
+      const error = end?.error as { code: string; side: string } | undefined;
+      assert.deepEqual([error?.code, error?.side], ['CANCEL', 'client']);
+    });
+  });
+
+  test('a client that stops reading 64 MiB holds the upstream back, not the proxy memory', async (t) => {
+    await rig.survive(async () => {
+      const pid = rig.proxy.child.pid as number;
+      const rssBefore = readRssMiB(pid);
+      const session = await connectThroughProxy(
+        rig.proxy.port,
+        `localhost:${upstream.port}`,
+        rig.proxyCa,
+      );
+      try {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/client.Svc/Bulk',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.end(grpcMessage(Buffer.alloc(0)));
+        let received = 0;
+        stream.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+        });
+        stream.pause();
+        await waitUntil(() => bulk.blocked, 'the upstream writes to block');
+        await sleep(1500);
+        const writtenWhilePaused = bulk.written;
+        await sleep(1000);
+        assert.equal(bulk.written, writtenWhilePaused, 'the upstream stays blocked');
+        assert.ok(
+          writtenWhilePaused < 16 * MIB,
+          `only ${writtenWhilePaused / MIB} MiB left the upstream`,
+        );
+        const growth = readRssMiB(pid) - rssBefore;
+        t.diagnostic(
+          `upstream wrote ${(writtenWhilePaused / MIB).toFixed(1)} MiB before blocking; proxy RSS +${growth.toFixed(1)} MiB`,
+        );
+        assert.ok(growth < 64, `proxy RSS grew ${growth.toFixed(1)} MiB while the client stalled`);
+
+        stream.resume();
+        await new Promise((resolve) => stream.once('close', resolve));
+        assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+        assert.ok(bulk.done);
+        assert.equal(received, SLOW_TOTAL);
+      } finally {
+        session.close();
+      }
+      await waitUntil(() => flowOf('/client.Svc/Bulk').some((r) => r.event === 'flow'), 'the flow');
+      const flow = flowOf('/client.Svc/Bulk').find((r) => r.event === 'flow');
+      assert.equal(flow?.responseMessages, 64);
+      assert.equal(flow?.state, 'complete');
+    });
+  });
+});
