@@ -76,11 +76,14 @@ export interface GrpcStream {
  */
 const HTTP2_INTERNAL_ERROR = 2;
 
+/** Longest `:path` quoted in a warning; the record keeps the whole path. */
+const MAX_WARNED_PATH = 200;
+
 const NO_STATUS_MESSAGE = 'response carried no grpc-status';
 
 const EMPTY_STEP: GrpcStepResult = Object.freeze({
-  envelopes: Object.freeze([]) as readonly GrpcEnvelope[],
-  warnings: Object.freeze([]) as readonly string[],
+  envelopes: Object.freeze([]),
+  warnings: Object.freeze([]),
   reset: null,
 });
 
@@ -212,7 +215,12 @@ export function createGrpcStream(options: GrpcStreamOptions): GrpcStream {
     const path = findHeader(headers, HEADER_PATH);
     const parsed = parseGrpcPath(path);
     if (parsed === null) {
-      const shown = path === undefined ? 'missing' : JSON.stringify(path);
+      const shown =
+        path === undefined
+          ? 'missing'
+          : path.length > MAX_WARNED_PATH
+            ? `${JSON.stringify(path.slice(0, MAX_WARNED_PATH))}… (${path.length} characters)`
+            : JSON.stringify(path);
       warn(event.streamId, `malformed :path ${shown}, expected /service/method`);
     }
     call = {

@@ -41,8 +41,15 @@ export interface LengthPrefixedDecoder {
   readonly midMessage: boolean;
 }
 
+/**
+ * First buffer for a message, in bytes. Smaller messages get their exact size at once; a larger
+ * one starts at what has arrived and doubles as bytes come, so memory follows what the peer sent,
+ * not what it declared.
+ */
+const INITIAL_CAPACITY = 64 * 1024;
+
 const NOTHING: LengthPrefixedResult = Object.freeze({
-  messages: Object.freeze([]) as readonly WireMessage[],
+  messages: Object.freeze([]),
   error: null,
 });
 
@@ -50,14 +57,18 @@ const NOTHING: LengthPrefixedResult = Object.freeze({
  * Creates a decoder for one direction of one stream.
  *
  * Memory: the declared length is checked against `maxMessageSize` (bytes) as soon as the prefix is
- * complete, before anything is allocated; a message then gets one buffer of exactly its size and
- * every byte is copied once. At most `5 + maxMessageSize` bytes are held at a time.
+ * complete, before anything is allocated. The message buffer then grows with the bytes received
+ * (doubling, never past the declared size), so a peer that declares a large message and sends
+ * little holds little; bytes are copied once, plus amortised growth copies for messages over
+ * 64 KiB. At most `5 + maxMessageSize` bytes are held at a time.
  */
 export function createLengthPrefixedDecoder(maxMessageSize: number): LengthPrefixedDecoder {
   const prefix = new Uint8Array(PREFIX_LENGTH);
   let prefixFilled = 0;
   /** The message being filled, prefix included; null while the prefix is incomplete. */
   let message: Uint8Array | null = null;
+  /** Prefix plus declared length of the message being filled. */
+  let messageLength = 0;
   let messageFilled = 0;
   let failure: LengthPrefixedResult | null = null;
 
@@ -91,16 +102,25 @@ export function createLengthPrefixedDecoder(maxMessageSize: number): LengthPrefi
           const reason = `declared message length ${length} exceeds the limit of ${maxMessageSize} bytes`;
           return fail('MESSAGE_TOO_LARGE', reason, done);
         }
-        message = new Uint8Array(PREFIX_LENGTH + length);
+        messageLength = PREFIX_LENGTH + length;
+        const arrived = PREFIX_LENGTH + chunk.length - offset;
+        message = new Uint8Array(Math.min(messageLength, Math.max(INITIAL_CAPACITY, arrived)));
         message.set(prefix, 0);
         messageFilled = PREFIX_LENGTH;
         prefixFilled = 0;
       }
-      const take = Math.min(message.length - messageFilled, chunk.length - offset);
+      const take = Math.min(messageLength - messageFilled, chunk.length - offset);
+      if (messageFilled + take > message.length) {
+        const grown = new Uint8Array(
+          Math.min(messageLength, Math.max(message.length * 2, messageFilled + take)),
+        );
+        grown.set(message.subarray(0, messageFilled), 0);
+        message = grown;
+      }
       message.set(chunk.subarray(offset, offset + take), messageFilled);
       messageFilled += take;
       offset += take;
-      if (messageFilled === message.length) {
+      if (messageFilled === messageLength) {
         done ??= [];
         done.push({
           compressed: ((message[0] as number) & FLAG_COMPRESSED) !== 0,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { createLengthPrefixedDecoder } from '../../src/grpc/length-prefixed-decoder.js';
 import { concat, frame } from './grpc-transcript.js';
 
@@ -43,4 +43,21 @@ describe('createLengthPrefixedDecoder', () => {
     assert.equal(first, second);
     assert.ok(Object.isFrozen(first));
   });
+});
+
+test('reassembles a message far larger than its first buffer from small chunks', () => {
+  const payload = Uint8Array.from({ length: 300 * 1024 + 7 }, (_, i) => (i * 31) % 251);
+  const wire = new Uint8Array(5 + payload.length);
+  new DataView(wire.buffer).setUint32(1, payload.length);
+  wire.set(payload, 5);
+  for (const size of [1000, 65_536, 70_000]) {
+    const decoder = createLengthPrefixedDecoder(1024 * 1024);
+    const messages = [];
+    for (let offset = 0; offset < wire.length; offset += size) {
+      messages.push(...decoder.decode(wire.subarray(offset, offset + size)).messages);
+    }
+    assert.equal(messages.length, 1, `chunks of ${size}`);
+    assert.deepEqual(messages[0]?.raw, wire);
+    assert.equal(decoder.midMessage, false);
+  }
 });
