@@ -113,7 +113,12 @@ describe('createLeafMinter', () => {
     assert.ok(firstX509.publicKey.equals(secondX509.publicKey));
     assert.ok(firstX509.checkPrivateKey(createPrivateKey(first.keyPem)));
     assert.notEqual(firstX509.serialNumber, secondX509.serialNumber);
-    assert.match(firstX509.serialNumber, /^[1-7][0-9A-F]{31}$/);
+    assert.match(firstX509.serialNumber, /^[0-9A-F]{32}$/);
+    const firstByte = Number.parseInt(firstX509.serialNumber.slice(0, 2), 16);
+    assert.ok(
+      firstByte >= 0x01 && firstByte <= 0x7f,
+      `first byte ${firstByte}: positive, 16 bytes`,
+    );
   });
 
   it('backdates leaves by a day and keeps them valid for 30 days by default', () => {
