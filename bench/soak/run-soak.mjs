@@ -126,11 +126,15 @@ const sample = () => {
   let fds = null;
   try {
     fds = readdirSync(`/proc/${proxy.pid}/fd`).length;
-  } catch {}
+  } catch {
+    // The proxy may have exited between samples; the report shows the gap.
+  }
   let recordBytes = 0;
   try {
     recordBytes = statSync(recordPath).size;
-  } catch {}
+  } catch {
+    // No record file yet.
+  }
   samples.push({ at: elapsed(), rss, fds, calls: ledger.size, inFlight, recordBytes });
   log(
     `rss ${rss?.toFixed(1)} MiB, fds ${fds}, calls ${ledger.size}, in flight ${inFlight}, records ${(recordBytes / 2 ** 20).toFixed(1)} MiB`,

@@ -13,7 +13,9 @@ function log(line: string): void {
 }
 
 function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as { version?: unknown };
   return String(pkg.version);
 }
 

@@ -72,7 +72,7 @@ async function openRecordFile(path: string): Promise<WriteStream> {
       stream.once('error', reject);
     });
   } catch (error) {
-    throw new Error(`--record ${path}: ${(error as Error).message}`);
+    throw new Error(`--record ${path}: ${(error as Error).message}`, { cause: error });
   }
   return stream;
 }

@@ -19,7 +19,7 @@ Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090)
   --descriptor-set FILE      FileDescriptorSet for decoding (repeatable)
   --reflect                  ask upstreams for schemas via gRPC server reflection
   --proxy-auth USER:PASS     require Basic Proxy-Authorization
-  --handshake-timeout DUR    time for a new connection to show a request / finish TLS (default 10s)
+  --handshake-timeout DUR    time to show a request / finish TLS / connect upstream / answer a PING (default 10s)
   --idle-timeout DUR         close client connections idle this long (default 300s)
   --max-connections N        concurrent client connections (default 10000)
   -h, --help                 this help

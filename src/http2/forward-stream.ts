@@ -195,7 +195,7 @@ export function forwardStream(options: ForwardStreamOptions): void {
   function relay(up: ClientHttp2Stream, upstreamSession: ClientHttp2Session): void {
     /** A frame our own HTTP/2 layer refused to send upstream (the stream then closes). */
     let unsent: ClassifiedFailure | null = null;
-    up.on('error', (error) => {
+    up.on('error', (error: Error) => {
       upstreamError = error;
     });
     up.on('frameError', (type: number, code: number) => {

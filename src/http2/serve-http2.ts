@@ -60,7 +60,7 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
   options.onSession?.(session);
   const remote = socket as Partial<Socket>;
   const label = `${remote.remoteAddress ?? '?'}:${remote.remotePort ?? '?'}`;
-  session.on('error', (error) =>
+  session.on('error', (error: Error) =>
     options.log(`client ${label}: HTTP/2 session error: ${error.message}`),
   );
   superviseClientSession(session, {

@@ -107,7 +107,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       if (rest.length > 0) sessions.set(key, rest);
       else sessions.delete(key);
     };
-    session.on('error', (error) => {
+    session.on('error', (error: Error) => {
       options.log(`upstream session ${formatEndpoint(endpoint)} failed: ${error.message}`);
       retire();
     });

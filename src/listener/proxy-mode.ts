@@ -6,8 +6,7 @@ import type { UpstreamEndpoint } from '../http2/upstream-endpoint.js';
  * a proxy.
  */
 export type ProxyMode =
-  | { readonly kind: 'forward' }
-  | { readonly kind: 'reverse'; readonly endpoint: UpstreamEndpoint };
+  { readonly kind: 'forward' } | { readonly kind: 'reverse'; readonly endpoint: UpstreamEndpoint };
 
 /** Parses `--reverse` values such as `https://127.0.0.1:50051` or `http://host:port`. */
 export function parseReverseUrl(value: string): UpstreamEndpoint | null {

@@ -135,7 +135,7 @@ export function describeFixed64(bytes: Uint8Array): SchemalessFixed64 {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Any byte outside printable ASCII, tab, LF and CR. */
-const NOT_PRINTABLE_ASCII = /[^\x09\x0a\x0d\x20-\x7e]/;
+const NOT_PRINTABLE_ASCII = /[^\t\n\r -~]/;
 
 /**
  * The bytes as text when they are valid UTF-8 without control characters (tab, line feed and
