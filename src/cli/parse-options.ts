@@ -1,4 +1,8 @@
 import { parseArgs } from 'node:util';
+import {
+  DEFAULT_MAX_CONCURRENT_STREAMS,
+  DEFAULT_STREAM_WINDOW_BYTES,
+} from '../http2/session-settings.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -21,6 +25,10 @@ export interface ProxyOptions {
   readonly handshakeTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
+  /** Concurrent streams per client HTTP/2 connection. */
+  readonly maxStreams: number;
+  /** Per-stream HTTP/2 receive window in bytes (both sides). */
+  readonly streamWindow: number;
 }
 
 export type ParsedCommand =
@@ -50,6 +58,8 @@ const FLAGS = {
   'handshake-timeout': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
+  'max-streams': { type: 'string' },
+  'stream-window': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -149,6 +159,14 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): P
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     return { kind: 'error', message: `--max-connections takes a positive integer` };
   }
+  const maxStreams = Number(str('max-streams') ?? String(DEFAULT_MAX_CONCURRENT_STREAMS));
+  if (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 2 ** 31 - 1) {
+    return { kind: 'error', message: '--max-streams takes a positive integer' };
+  }
+  const streamWindow = parseByteSize(str('stream-window') ?? String(DEFAULT_STREAM_WINDOW_BYTES));
+  if (streamWindow === null || streamWindow < 65_535 || streamWindow > 2 ** 31 - 1) {
+    return { kind: 'error', message: '--stream-window takes a size from 65535 bytes to 2GiB-1' };
+  }
   const proxyAuth = str('proxy-auth') ?? null;
   if (proxyAuth !== null && !proxyAuth.includes(':')) {
     return { kind: 'error', message: '--proxy-auth takes USER:PASSWORD' };
@@ -173,6 +191,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): P
       handshakeTimeoutMs,
       idleTimeoutMs,
       maxConnections,
+      maxStreams,
+      streamWindow,
     },
   };
 }

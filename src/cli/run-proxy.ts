@@ -129,7 +129,12 @@ export async function runProxy(
     });
   }
   const routes = new Map<string, UpstreamEndpoint>();
+  const limits = {
+    streamWindowBytes: options.streamWindow,
+    maxConcurrentStreams: options.maxStreams,
+  };
   const pool = createUpstreamPool({
+    limits,
     tls: upstreamTls,
     connectTimeoutMs: options.handshakeTimeoutMs,
     onTlsSocket,
@@ -178,6 +183,7 @@ export async function runProxy(
   const leafContexts = createLeafContextCache(createLeafMinter(ca));
   listener = createProxyListener({
     mode,
+    limits,
     pool,
     http1,
     leafContexts,

@@ -6,8 +6,9 @@ import { forwardStream } from './forward-stream.js';
 import { findHeader, toHeaderList } from './header-list.js';
 import { type ClassifiedFailure, ProxyFailure } from './map-error.js';
 import {
-  CONNECTION_WINDOW_BYTES,
-  HTTP2_SETTINGS,
+  connectionWindowBytes,
+  createHttp2Settings,
+  type Http2Limits,
   MAX_SEND_HEADER_BLOCK_BYTES,
   MAX_SESSION_MEMORY_MIB,
 } from './session-settings.js';
@@ -20,6 +21,8 @@ const END_STREAM_FLAG = 0x1;
 
 export interface ServeHttp2Options {
   readonly pool: UpstreamPool;
+  /** Client-side window and stream limits (`--stream-window`, `--max-streams`). */
+  readonly limits: Http2Limits;
   /**
    * Where a stream goes: a fixed endpoint (tunnel or reverse mode), or one derived from the
    * request headers (h2c straight to the proxy); a failure answers the stream with an error.
@@ -53,7 +56,7 @@ function isEndpoint(value: UpstreamEndpoint | ClassifiedFailure): value is Upstr
  */
 export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.ServerHttp2Session {
   const session = http2.performServerHandshake(socket, {
-    settings: HTTP2_SETTINGS,
+    settings: createHttp2Settings(options.limits),
     maxSessionMemory: MAX_SESSION_MEMORY_MIB,
     maxSendHeaderBlockLength: MAX_SEND_HEADER_BLOCK_BYTES,
   });
@@ -70,7 +73,7 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
     log: options.log,
   });
   try {
-    session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    session.setLocalWindowSize(connectionWindowBytes(options.limits));
   } catch {
     // A session torn down during the handshake has no window to raise.
   }

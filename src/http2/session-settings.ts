@@ -7,8 +7,24 @@ import type { Settings } from 'node:http2';
  * window lets many streams run at once. Back-pressure still holds: bytes are read from one side
  * only as fast as the other side accepts them.
  */
-export const STREAM_WINDOW_BYTES = 1 << 20;
+export const DEFAULT_STREAM_WINDOW_BYTES = 1 << 20;
 export const CONNECTION_WINDOW_BYTES = 16 << 20;
+
+/** Streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
+
+/** The per-proxy knobs of the HTTP/2 settings (`--stream-window`, `--max-streams`). */
+export interface Http2Limits {
+  /** Per-stream receive window in bytes: the most one stream can make the proxy buffer per side. */
+  readonly streamWindowBytes: number;
+  /** Concurrent streams a client may open on one connection. */
+  readonly maxConcurrentStreams: number;
+}
+
+export const DEFAULT_HTTP2_LIMITS: Http2Limits = {
+  streamWindowBytes: DEFAULT_STREAM_WINDOW_BYTES,
+  maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
+};
 
 /** nghttp2 session memory cap in MiB (Node default 10), per session. */
 export const MAX_SESSION_MEMORY_MIB = 64;
@@ -30,9 +46,17 @@ export const MAX_HEADER_LIST_BYTES = 64 * 1024;
  */
 export const MAX_SEND_HEADER_BLOCK_BYTES = 9 * 16 * 1024;
 
-export const HTTP2_SETTINGS: Settings = {
-  initialWindowSize: STREAM_WINDOW_BYTES,
-  maxConcurrentStreams: 1000,
-  maxHeaderListSize: MAX_HEADER_LIST_BYTES,
-  enablePush: false,
-};
+/** SETTINGS for both sides' sessions. */
+export function createHttp2Settings(limits: Http2Limits): Settings {
+  return {
+    initialWindowSize: limits.streamWindowBytes,
+    maxConcurrentStreams: limits.maxConcurrentStreams,
+    maxHeaderListSize: MAX_HEADER_LIST_BYTES,
+    enablePush: false,
+  };
+}
+
+/** The connection window: 16 MiB, or the stream window when that is larger. */
+export function connectionWindowBytes(limits: Http2Limits): number {
+  return Math.max(CONNECTION_WINDOW_BYTES, limits.streamWindowBytes);
+}

@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { connectUpstream } from './connect-upstream.js';
 import {
-  CONNECTION_WINDOW_BYTES,
-  HTTP2_SETTINGS,
+  connectionWindowBytes,
+  createHttp2Settings,
+  type Http2Limits,
   MAX_SEND_HEADER_BLOCK_BYTES,
   MAX_SESSION_MEMORY_MIB,
 } from './session-settings.js';
@@ -22,6 +23,8 @@ export interface UpstreamPoolOptions {
   readonly connectTimeoutMs: number;
   readonly onTlsSocket?: ((socket: tls.TLSSocket) => void) | undefined;
   readonly log: (line: string) => void;
+  /** Window sizes for upstream sessions (see `Http2Limits`). */
+  readonly limits: Http2Limits;
 }
 
 export interface UpstreamPool {
@@ -67,6 +70,7 @@ const SUPPORTED_ALPN = ['h2', 'http/1.1'];
  * and its in-flight streams finish on their own.
  */
 export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
+  const settings = createHttp2Settings(options.limits);
   const sessions = new Map<string, Entry[]>();
   const pending = new Map<string, Promise<Entry>>();
   const negotiated = new Map<string, Promise<UpstreamProtocol>>();
@@ -77,7 +81,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     const scheme = endpoint.tls ? 'https' : 'http';
     const session = http2.connect(`${scheme}://${formatEndpoint(endpoint)}`, {
       createConnection: () => socket,
-      settings: HTTP2_SETTINGS,
+      settings,
       maxSessionMemory: MAX_SESSION_MEMORY_MIB,
       maxSendHeaderBlockLength: MAX_SEND_HEADER_BLOCK_BYTES,
     });
@@ -115,7 +119,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     session.on('close', retire);
     session.once('connect', () => {
       try {
-        session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+        session.setLocalWindowSize(connectionWindowBytes(options.limits));
       } catch {
         // The session may already be closing; nothing to tune then.
       }

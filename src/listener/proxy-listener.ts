@@ -8,6 +8,7 @@ import type { HeaderList } from '../http2/channel-event.js';
 import { findHeader } from '../http2/header-list.js';
 import { type ClassifiedFailure, classifyUpstreamError } from '../http2/map-error.js';
 import { serveHttp2 } from '../http2/serve-http2.js';
+import type { Http2Limits } from '../http2/session-settings.js';
 import type { OpenStreamObserver } from '../http2/stream-observer.js';
 import { formatEndpoint, type UpstreamEndpoint } from '../http2/upstream-endpoint.js';
 import type { UpstreamPool } from '../http2/upstream-pool.js';
@@ -25,6 +26,8 @@ export interface Http1Attach {
 export interface ProxyListenerOptions {
   readonly mode: ProxyMode;
   readonly pool: UpstreamPool;
+  /** HTTP/2 window and stream limits for client connections. */
+  readonly limits: Http2Limits;
   readonly http1: Http1Attach;
   readonly leafContexts: { get(host: string): Promise<tls.SecureContext> };
   readonly observe: OpenStreamObserver;
@@ -139,6 +142,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
   ): void {
     serveHttp2(socket, {
       pool: options.pool,
+      limits: options.limits,
       route,
       observe: options.observe,
       nextStreamId: randomUUID,

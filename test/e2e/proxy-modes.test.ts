@@ -333,3 +333,19 @@ describe('upstream limits and TLS key logging', () => {
     assert.ok(randoms.size >= 2, 'secrets of at least two handshakes: client-facing and upstream');
   });
 });
+
+describe('HTTP/2 limits from the command line', () => {
+  test('advertises --max-streams and --stream-window to clients', async () => {
+    const proxy = await startProxy({ args: ['--max-streams', '7', '--stream-window', '256KiB'] });
+    const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
+    session.on('error', () => {});
+    try {
+      await new Promise((resolve) => session.once('remoteSettings', resolve));
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 7);
+      assert.equal(session.remoteSettings.initialWindowSize, 256 * 1024);
+    } finally {
+      session.close();
+      await proxy.stop();
+    }
+  });
+});

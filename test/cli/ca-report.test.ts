@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { formatCaReport } from '../../src/cli/ca-report.js';
 import type { CertificateAuthority } from '../../src/tls/certificate-authority.js';
-import { createTemporaryCa, type TemporaryCa } from './ca-fixture.js';
+import { createTemporaryCa, type TemporaryCa } from '../tls/ca-fixture.js';
 
 describe('formatCaReport', () => {
   let temporary: TemporaryCa;
