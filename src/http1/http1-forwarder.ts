@@ -17,7 +17,7 @@ export type { UpstreamTlsSettings } from './upstream-connector.js';
 export type { UpstreamTarget } from './upstream-target.js';
 
 export interface Http1ForwarderOptions {
-  /** Upstream TLS verification: Node's bundled roots plus `ca` PEMs, unless `rejectUnauthorized` is false. */
+  /** Upstream TLS verification: `ca` is the complete trust list (absent: Node's roots). */
   readonly upstreamTls: UpstreamTlsSettings;
   /**
    * Takes over CONNECT requests arriving on sockets attached with target null (forward-proxy

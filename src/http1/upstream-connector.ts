@@ -5,11 +5,10 @@ import tls from 'node:tls';
 import type { UpstreamTarget } from './upstream-target.js';
 
 /** Upstream TLS verification: Node's bundled roots plus `ca`, unless `rejectUnauthorized` is off. */
-export interface UpstreamTlsSettings {
-  /** Extra trusted CA certificates (PEM), added to (not replacing) Node's bundled roots. */
-  readonly ca?: readonly string[];
-  readonly rejectUnauthorized: boolean;
-}
+import type { UpstreamTlsOptions } from '../http2/upstream-endpoint.js';
+
+/** Upstream TLS verification (shared with the HTTP/2 side). */
+export type UpstreamTlsSettings = UpstreamTlsOptions;
 
 export interface UpstreamConnectorOptions {
   readonly tls: UpstreamTlsSettings;
@@ -43,9 +42,7 @@ export interface UpstreamConnector {
 }
 
 export function createUpstreamConnector(options: UpstreamConnectorOptions): UpstreamConnector {
-  const extraCa = options.tls.ca ?? [];
-  // Node's `ca` option replaces the bundled roots, so they are passed along explicitly.
-  const ca = extraCa.length > 0 ? [...tls.rootCertificates, ...extraCa] : undefined;
+  const ca = options.tls.ca && options.tls.ca.length > 0 ? [...options.tls.ca] : undefined;
   const tlsSettings = { rejectUnauthorized: options.tls.rejectUnauthorized, ...(ca ? { ca } : {}) };
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent({ keepAlive: true, ...tlsSettings });

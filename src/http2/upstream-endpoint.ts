@@ -8,15 +8,18 @@ export interface UpstreamEndpoint {
   readonly servername?: string;
 }
 
-/** Verification settings for upstream TLS. */
+/** Verification settings for upstream TLS (both the HTTP/2 and the HTTP/1.1 side). */
 export interface UpstreamTlsOptions {
-  /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
+  /**
+   * The complete list of trusted CA certificates (PEM); absent means Node's bundled roots. The CLI
+   * passes Node's roots, the system store and every `--upstream-ca` (see `loadTrustStore`).
+   */
   readonly ca?: readonly string[];
   readonly rejectUnauthorized: boolean;
 }
 
 /** `host:port` with IPv6 literals bracketed. */
-export function formatEndpoint(endpoint: UpstreamEndpoint): string {
+export function formatEndpoint(endpoint: Pick<UpstreamEndpoint, 'host' | 'port'>): string {
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   return `${host}:${endpoint.port}`;
 }
