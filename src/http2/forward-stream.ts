@@ -4,6 +4,7 @@ import type {
   IncomingHttpHeaders,
   ServerHttp2Stream,
 } from 'node:http2';
+import { isGrpcContentType } from '../grpc/is-grpc-content-type.js';
 import type { ChannelEvent, Direction, HeaderList, Side } from './channel-event.js';
 import { findHeader, measureHeaderList, toHeaderList, toHeaderObject } from './header-list.js';
 import {
@@ -55,12 +56,6 @@ function describePath(headers: HeaderList): string {
     : path;
 }
 
-/** True for `application/grpc` and `application/grpc+x` (not gRPC-Web). */
-function looksLikeGrpc(headers: HeaderList): boolean {
-  const type = findHeader(headers, 'content-type')?.toLowerCase() ?? '';
-  return type.startsWith('application/grpc') && !type.startsWith('application/grpc-web');
-}
-
 /**
  * Pairs one client stream with one upstream stream and relays everything between them: headers in
  * order, DATA under back-pressure (a side is read only while the other accepts writes), trailers
@@ -110,7 +105,11 @@ export function forwardStream(options: ForwardStreamOptions): void {
     if (done) return;
     done = true;
     logFailure(failure.reason);
-    respondWithFailure(clientStream, failure, looksLikeGrpc(headers));
+    respondWithFailure(
+      clientStream,
+      failure,
+      isGrpcContentType(findHeader(headers, 'content-type')),
+    );
     clientStream.resume();
     emit({
       kind: 'streamReset',

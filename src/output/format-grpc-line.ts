@@ -26,8 +26,8 @@ export interface GrpcLineOptions {
   /** Shown instead of the byte preview on data lines (e.g. the decoded message). */
   readonly decodedPreview?: string;
   /**
-   * `service/method` for data and end lines, whose envelopes do not carry it (see
-   * `createGrpcLineFormatter`). Start and flow lines use their own fields.
+   * `service/method` for data and end lines, whose envelopes do not carry it (the output sink
+   * remembers it per flow). Start and flow lines use their own fields.
    */
   readonly call?: string;
 }

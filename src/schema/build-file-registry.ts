@@ -17,25 +17,8 @@ import {
   type DescFile,
   type Registry,
 } from '@bufbuild/protobuf';
-import {
-  type FileDescriptorProto,
-  FileDescriptorProtoSchema,
-  file_google_protobuf_any,
-  file_google_protobuf_api,
-  file_google_protobuf_compiler_plugin,
-  file_google_protobuf_cpp_features,
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_go_features,
-  file_google_protobuf_java_features,
-  file_google_protobuf_source_context,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_type,
-  file_google_protobuf_wrappers,
-} from '@bufbuild/protobuf/wkt';
+import * as wkt from '@bufbuild/protobuf/wkt';
+import { type FileDescriptorProto, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import {
   collectSymbols,
   listTopLevelSymbols,
@@ -52,23 +35,10 @@ export interface BuiltFileRegistry {
   readonly problems: readonly string[];
 }
 
-const WELL_KNOWN_FILES: readonly DescFile[] = [
-  file_google_protobuf_any,
-  file_google_protobuf_api,
-  file_google_protobuf_compiler_plugin,
-  file_google_protobuf_cpp_features,
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_go_features,
-  file_google_protobuf_java_features,
-  file_google_protobuf_source_context,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_type,
-  file_google_protobuf_wrappers,
-];
+/** Every `google/protobuf/*.proto` file @bufbuild/protobuf ships (its `file_google_protobuf_*` exports). */
+const WELL_KNOWN_FILES: readonly DescFile[] = Object.entries(wkt)
+  .filter(([name]) => name.startsWith('file_google_protobuf_'))
+  .map(([, file]) => file as DescFile);
 
 const wellKnownByName = new Map(WELL_KNOWN_FILES.map((file) => [file.proto.name, file]));
 const wellKnownSymbols: SymbolTable = new Map();

@@ -2,11 +2,22 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { connect, type PeerCertificate, TLSSocket } from 'node:tls';
-import { createSniCallback } from '../../src/tls/create-sni-callback.js';
+import { connect, type PeerCertificate, type SecureContext, TLSSocket } from 'node:tls';
 import { createLeafContextCache, type LeafContextCache } from '../../src/tls/leaf-context-cache.js';
 import { createLeafMinter, type LeafMinter } from '../../src/tls/leaf-minter.js';
 import { createTemporaryCa, type TemporaryCa } from './ca-fixture.js';
+
+/** The cache as a TLS server's `SNICallback`, to hand real handshakes minted contexts. */
+function createSniCallback(
+  cache: LeafContextCache,
+): (servername: string, callback: (error: Error | null, context?: SecureContext) => void) => void {
+  return (servername, callback) => {
+    cache.get(servername).then(
+      (context) => callback(null, context),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  };
+}
 
 /** Wraps a minter to count mints and optionally fail some of them. */
 function countingMinter(
