@@ -53,7 +53,7 @@ export function trackExchange(
       status: record.status,
       requestBytes: record.requestBytes,
       responseBytes: record.responseBytes,
-      durationMs: performance.now() - started,
+      durationMs: Math.round(performance.now() - started),
       error,
       startTime,
     });

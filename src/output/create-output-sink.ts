@@ -73,8 +73,8 @@ export function createOutputSink(options: OutputSinkOptions): FlowSink {
 
       let view: DecodedView | null = null;
       let extra: Record<string, unknown> | undefined;
-      if (decoder && call?.protobuf) {
-        if (envelope.kind === 'data' && envelope.payload) {
+      if (decoder && call) {
+        if (envelope.kind === 'data' && envelope.payload && call.protobuf) {
           view = decoder.decodeMessage(
             call.path,
             call.authority,
@@ -83,6 +83,7 @@ export function createOutputSink(options: OutputSinkOptions): FlowSink {
           );
           extra = { decoded: view.decoded, decodedAs: view.decodedAs, anomalies: view.anomalies };
         } else if (envelope.kind === 'end' && envelope.statusDetails) {
+          // grpc-status-details-bin is a protobuf google.rpc.Status whatever the call's codec.
           view = decoder.decodeStatusDetails(envelope.statusDetails, call.path, call.authority);
         }
       }
