@@ -1,21 +1,84 @@
 import assert from 'node:assert/strict';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { connect, createSecureContext, createServer, type SecureVersion } from 'node:tls';
 import forge from 'node-forge';
 import { createLeafMinter, type LeafMinter } from '../../src/tls/leaf-minter.js';
+import { parseDer } from '../../src/tls/parse-der.js';
 import { createTemporaryCa, type TemporaryCa } from './ca-fixture.js';
 
 const DAY_MS = 24 * 3600 * 1000;
+const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+const OID = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+} as const;
 
-interface Extension {
-  critical?: boolean;
-  [flag: string]: unknown;
+interface ExtensionDer {
+  readonly critical: boolean;
+  /** The extnValue OCTET STRING contents: the extension's own DER. */
+  readonly value: string;
 }
 
-function extensionOf(certPem: string, name: string): Extension {
-  const extension = forge.pki.certificateFromPem(certPem).getExtension(name);
-  assert.ok(extension, `missing ${name}`);
+function childrenOf(node: forge.asn1.Asn1 | undefined): forge.asn1.Asn1[] {
+  assert.ok(node !== undefined && Array.isArray(node.value), 'expected a constructed element');
+  return node.value;
+}
+
+function bytesOf(node: forge.asn1.Asn1 | undefined): string {
+  assert.ok(node !== undefined && typeof node.value === 'string', 'expected a primitive element');
+  return node.value;
+}
+
+/** Walks the certificate DER (RFC 5280 §4.1): extensions by OID, in certificate order. */
+function readExtensions(certPem: string): Map<string, ExtensionDer> {
+  const tbs = childrenOf(parseDer(new X509Certificate(certPem).raw))[0];
+  const wrapper = childrenOf(tbs).find(
+    (node) => node.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && Number(node.type) === 3,
+  );
+  const extensions = new Map<string, ExtensionDer>();
+  for (const extension of childrenOf(childrenOf(wrapper)[0])) {
+    const fields = childrenOf(extension);
+    const oid = forge.asn1.derToOid(bytesOf(fields[0]));
+    const critical = fields.length === 3 && bytesOf(fields[1]) === '\xff';
+    extensions.set(oid, { critical, value: forge.util.bytesToHex(bytesOf(fields.at(-1))) });
+  }
+  return extensions;
+}
+
+function extensionOf(certPem: string, oid: string): ExtensionDer {
+  const extension = readExtensions(certPem).get(oid);
+  assert.ok(extension, `missing ${oid}`);
   return extension;
+}
+
+/** The OIDs of the outer signatureAlgorithm and of the TBSCertificate's signature field. */
+function readSignatureAlgorithms(certPem: string): [string, string] {
+  const [tbs, algorithm] = childrenOf(parseDer(new X509Certificate(certPem).raw));
+  const inner = childrenOf(childrenOf(tbs)[2])[0];
+  return [
+    forge.asn1.derToOid(bytesOf(childrenOf(algorithm)[0])),
+    forge.asn1.derToOid(bytesOf(inner)),
+  ];
+}
+
+/** SHA-1 of the uncompressed EC point `04 || X || Y` (RFC 5280 §4.2.1.2 method 1). */
+function computeEcKeyIdentifier(x509: X509Certificate): string {
+  const jwk = x509.publicKey.export({ format: 'jwk' });
+  assert.ok(jwk.x !== undefined && jwk.y !== undefined);
+  const point = Buffer.concat([
+    Buffer.of(4),
+    Buffer.from(jwk.x, 'base64url'),
+    Buffer.from(jwk.y, 'base64url'),
+  ]);
+  assert.equal(point.length, 65);
+  return createHash('sha1').update(point).digest('hex');
 }
 
 describe('createLeafMinter', () => {
@@ -46,34 +109,61 @@ describe('createLeafMinter', () => {
     assert.equal(leaf.host, 'api.example.test');
   });
 
-  it('sets the leaf profile extensions', () => {
+  it('gives leaves the shared ECDSA P-256 key, whose PKCS#8 PEM matches the certificate', () => {
+    const leaf = minter.mint('key.test');
+    const x509 = new X509Certificate(leaf.certPem);
+    assert.equal(x509.publicKey.asymmetricKeyType, 'ec');
+    assert.deepEqual(x509.publicKey.asymmetricKeyDetails, { namedCurve: 'prime256v1' });
+    assert.match(leaf.keyPem, /^-----BEGIN PRIVATE KEY-----\n/);
+    assert.ok(x509.checkPrivateKey(createPrivateKey(leaf.keyPem)));
+    assert.ok(x509.verify(temporary.ca.x509.publicKey));
+  });
+
+  it('sets exactly the leaf profile extensions, with keyUsage digitalSignature only', () => {
     const { certPem } = minter.mint('profile.test');
-    const usage = extensionOf(certPem, 'keyUsage');
+    const extensions = readExtensions(certPem);
     assert.deepEqual(
-      [usage.critical, usage.digitalSignature, usage.keyEncipherment, usage.keyCertSign],
-      [true, true, true, false],
+      [...extensions.keys()],
+      [
+        OID.basicConstraints,
+        OID.keyUsage,
+        OID.extKeyUsage,
+        OID.subjectKeyIdentifier,
+        OID.authorityKeyIdentifier,
+        OID.subjectAltName,
+      ],
     );
-    assert.equal(extensionOf(certPem, 'basicConstraints').cA, false);
-    assert.equal(extensionOf(certPem, 'extKeyUsage').serverAuth, true);
-    assert.equal(extensionOf(certPem, 'subjectAltName').critical, false);
-    const caSki = forge.pki
-      .certificateFromPem(temporary.ca.certPem)
-      .getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier: string };
-    const aki = extensionOf(certPem, 'authorityKeyIdentifier') as { value: string };
-    assert.equal(
-      forge.util.bytesToHex(aki.value),
-      `30168014${caSki.subjectKeyIdentifier}`,
+    assert.deepEqual(
+      extensions.get(OID.keyUsage),
+      { critical: true, value: '03020780' },
+      'KeyUsage BIT STRING with only bit 0 (digitalSignature) set',
+    );
+    assert.deepEqual(extensions.get(OID.basicConstraints), { critical: false, value: '3000' });
+    assert.deepEqual(
+      extensions.get(OID.extKeyUsage),
+      { critical: false, value: '300a06082b06010505070301' },
+      'extKeyUsage serverAuth only',
+    );
+    assert.equal(extensionOf(certPem, OID.subjectAltName).critical, false);
+    const caSki = extensionOf(temporary.ca.certPem, OID.subjectKeyIdentifier).value;
+    assert.match(caSki, /^0414[0-9a-f]{40}$/);
+    assert.deepEqual(
+      extensions.get(OID.authorityKeyIdentifier),
+      { critical: false, value: `30168014${caSki.slice(4)}` },
       'authorityKeyIdentifier must hold exactly the CA subjectKeyIdentifier',
     );
-    assert.match(
-      (extensionOf(certPem, 'subjectKeyIdentifier') as { subjectKeyIdentifier: string })
-        .subjectKeyIdentifier,
-      /^[0-9a-f]{40}$/,
-    );
-    assert.equal(
-      forge.pki.certificateFromPem(certPem).signatureOid,
-      forge.pki.oids.sha256WithRSAEncryption,
-    );
+    assert.deepEqual(extensions.get(OID.subjectKeyIdentifier), {
+      critical: false,
+      value: `0414${computeEcKeyIdentifier(new X509Certificate(certPem))}`,
+    });
+  });
+
+  it('is signed by the CA with sha256WithRSAEncryption', () => {
+    const { certPem } = minter.mint('signature.test');
+    assert.deepEqual(readSignatureAlgorithms(certPem), [SHA256_WITH_RSA, SHA256_WITH_RSA]);
+    const x509 = new X509Certificate(certPem);
+    assert.ok(x509.verify(temporary.ca.x509.publicKey));
+    assert.equal(x509.verify(x509.publicKey), false);
   });
 
   it('mints IP SANs for IPv4 and IPv6 literals, with or without brackets', () => {
@@ -100,7 +190,7 @@ describe('createLeafMinter', () => {
     assert.equal(x509.subject, undefined);
     assert.equal(x509.subjectAltName, `DNS:${host}`);
     assert.equal(x509.checkHost(host), host);
-    assert.equal(extensionOf(certPem, 'subjectAltName').critical, true);
+    assert.equal(extensionOf(certPem, OID.subjectAltName).critical, true);
     assert.ok(x509.verify(temporary.ca.x509.publicKey));
   });
 
@@ -158,4 +248,36 @@ describe('createLeafMinter', () => {
     }
     assert.equal(serials.size, 200);
   });
+
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const satisfies readonly SecureVersion[]) {
+    it(`completes a ${maxVersion} handshake that a client trusting the CA verifies`, async () => {
+      const leaf = minter.mint('handshake.test');
+      const context = createSecureContext({ cert: leaf.certPem, key: leaf.keyPem });
+      const server = createServer({ SNICallback: (_name, callback) => callback(null, context) });
+      server.on('secureConnection', (socket) => socket.end());
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const socket = connect({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        ca: temporary.ca.certPem,
+        servername: 'handshake.test',
+        maxVersion,
+      });
+      try {
+        await once(socket, 'secureConnect');
+        assert.equal(socket.authorized, true, String(socket.authorizationError));
+        assert.equal(socket.getProtocol(), maxVersion);
+        const peer = socket.getPeerCertificate();
+        assert.equal(peer.subjectaltname, 'DNS:handshake.test');
+        assert.deepEqual([peer.asn1Curve, peer.nistCurve], ['prime256v1', 'P-256']);
+        if (maxVersion === 'TLSv1.2') {
+          assert.match(socket.getCipher().name, /^ECDHE-ECDSA-/);
+        }
+      } finally {
+        socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+  }
 });
