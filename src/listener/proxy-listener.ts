@@ -243,6 +243,9 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
       return;
     }
     const mintHost = serverName ?? tunnel?.host ?? endpoint.host;
+    // Minting is CPU work and negotiating may wait on the network: start both at once.
+    const leafContext = options.leafContexts.get(mintHost);
+    leafContext.catch(() => {});
     let failure: ClassifiedFailure | null = null;
     let protocol: string;
     try {
@@ -260,7 +263,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     let tlsSocket: tls.TLSSocket;
     try {
       tlsSocket = await interceptTls(socket, {
-        secureContext: await options.leafContexts.get(mintHost),
+        secureContext: await leafContext,
         alpn,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
         onTlsSocket: options.onTlsSocket,

@@ -1,5 +1,6 @@
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { LRUCache } from 'lru-cache';
+import { createKeyedContextPool } from './keyed-context-pool.js';
 import type { LeafMinter } from './leaf-minter.js';
 import { normalizeHost } from './normalize-host.js';
 
@@ -31,12 +32,15 @@ export interface LeafContextCacheOptions {
  * The cache holds promises, so handshakes for the same host arriving together mint once. Entries
  * expire after half the leaf validity, so a long-running proxy never serves an expired leaf. The
  * context carries the leaf only, not the CA: the CA is a trust anchor clients must already hold,
- * and RFC 8446 §4.4.2 lets the server omit it, saving about 1 KB per handshake.
+ * and RFC 8446 §4.4.2 lets the server omit it, saving about 1 KB per handshake. Contexts come
+ * from a {@link createKeyedContextPool} holding the minter's shared key, so a new host's context
+ * costs only its certificate.
  */
 export function createLeafContextCache(
   minter: LeafMinter,
   options: LeafContextCacheOptions = {},
 ): LeafContextCache {
+  const contexts = createKeyedContextPool(minter.keyPem);
   const cache = new LRUCache<string, Promise<SecureContext>>({
     max: options.max ?? DEFAULT_LEAF_CONTEXT_CACHE_MAX,
     ttl: Math.max(1, Math.floor((minter.validityDays * DAY_MS) / 2)),
@@ -50,7 +54,7 @@ export function createLeafContextCache(
       }
       const pending = Promise.resolve().then(() => {
         const leaf = minter.mint(key);
-        return createSecureContext({ cert: leaf.certPem, key: leaf.keyPem });
+        return contexts.create(leaf.certPem);
       });
       cache.set(key, pending);
       pending.catch(() => {

@@ -34,6 +34,8 @@ export interface LeafCertificate {
 export interface LeafMinter {
   /** Validity of each minted leaf, in days. */
   readonly validityDays: number;
+  /** The key every leaf of this minter shares (PKCS#8 PEM), as in {@link LeafCertificate}. */
+  readonly keyPem: string;
   /**
    * Mints a server certificate for `host` (a DNS name or an IPv4/IPv6 literal, brackets allowed),
    * signed by the CA.
@@ -83,6 +85,7 @@ export function createLeafMinter(
 
   return {
     validityDays,
+    keyPem,
     mint(host: string): LeafCertificate {
       const normalized = normalizeHost(host);
       const ipBytes = parseIpAddress(normalized);

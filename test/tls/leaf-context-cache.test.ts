@@ -4,8 +4,8 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect, type PeerCertificate, type SecureContext, TLSSocket } from 'node:tls';
 import { createLeafContextCache, type LeafContextCache } from '../../src/tls/leaf-context-cache.js';
-import { createLeafMinter, type LeafMinter } from '../../src/tls/leaf-minter.js';
-import { createTemporaryCa, type TemporaryCa } from './ca-fixture.js';
+import type { LeafMinter } from '../../src/tls/leaf-minter.js';
+import { useTemporaryMinter } from './ca-fixture.js';
 
 /** The cache as a TLS server's `SNICallback`, to hand real handshakes minted contexts. */
 function createSniCallback(
@@ -27,6 +27,7 @@ function countingMinter(
   const mints: string[] = [];
   return {
     validityDays: inner.validityDays,
+    keyPem: inner.keyPem,
     mints,
     mint(host: string) {
       mints.push(host);
@@ -91,18 +92,10 @@ async function handshake(
 }
 
 describe('createLeafContextCache', () => {
-  let temporary: TemporaryCa;
-  let minter: LeafMinter;
-
-  before(async () => {
-    temporary = await createTemporaryCa();
-    minter = createLeafMinter(temporary.ca);
-  });
-
-  after(() => temporary.remove());
+  const fixture = useTemporaryMinter();
 
   it('mints once for concurrent requests for one host', async () => {
-    const counting = countingMinter(minter);
+    const counting = countingMinter(fixture.minter);
     const cache = createLeafContextCache(counting);
     const contexts = await Promise.all([
       cache.get('same.test'),
@@ -117,7 +110,7 @@ describe('createLeafContextCache', () => {
   });
 
   it('shares one entry between bracketed and bare IPv6 literals', async () => {
-    const counting = countingMinter(minter);
+    const counting = countingMinter(fixture.minter);
     const cache = createLeafContextCache(counting);
     const [bracketed, bare] = await Promise.all([cache.get('[::1]'), cache.get('::1')]);
     assert.equal(bracketed, bare);
@@ -126,7 +119,7 @@ describe('createLeafContextCache', () => {
 
   it('does not keep a failed mint, so the next request tries again', async () => {
     let failures = 1;
-    const counting = countingMinter(minter, () => failures-- > 0);
+    const counting = countingMinter(fixture.minter, () => failures-- > 0);
     const cache = createLeafContextCache(counting);
     await assert.rejects(Promise.all([cache.get('flaky.test'), cache.get('flaky.test')]), /failed/);
     assert.equal(cache.size, 0);
@@ -135,13 +128,13 @@ describe('createLeafContextCache', () => {
   });
 
   it('rejects hosts that cannot be minted for', async () => {
-    const cache = createLeafContextCache(minter);
+    const cache = createLeafContextCache(fixture.minter);
     await assert.rejects(cache.get('not a host'), RangeError);
     assert.equal(cache.size, 0);
   });
 
   it('evicts the least recently used host beyond max', async () => {
-    const counting = countingMinter(minter);
+    const counting = countingMinter(fixture.minter);
     const cache = createLeafContextCache(counting, { max: 2 });
     await cache.get('a.test');
     await cache.get('b.test');
@@ -158,14 +151,14 @@ describe('createLeafContextCache', () => {
     let counting: ReturnType<typeof countingMinter>;
 
     before(async () => {
-      counting = countingMinter(minter);
+      counting = countingMinter(fixture.minter);
       server = await startMitmServer(createLeafContextCache(counting), '127.0.0.1');
     });
 
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     it('serves the SNI host a leaf that a client trusting the CA verifies', async () => {
-      const result = await handshake(server, temporary.ca.certPem, 'example.test');
+      const result = await handshake(server, fixture.temporary.ca.certPem, 'example.test');
       assert.equal(result.authorized, true);
       assert.equal(result.peer.subjectaltname, 'DNS:example.test');
       assert.equal(result.peer.issuer.CN, 'grpctap CA');
@@ -173,7 +166,7 @@ describe('createLeafContextCache', () => {
     });
 
     it('serves the fallback host to a client that sends no SNI for an IP target', async () => {
-      const result = await handshake(server, temporary.ca.certPem, undefined);
+      const result = await handshake(server, fixture.temporary.ca.certPem, undefined);
       assert.equal(result.authorized, true);
       assert.equal(result.peer.subjectaltname, 'IP Address:127.0.0.1');
       assert.equal(result.body, 'hello');

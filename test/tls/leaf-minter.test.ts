@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connect, createSecureContext, createServer, type SecureVersion } from 'node:tls';
 import forge from 'node-forge';
-import { createLeafMinter, type LeafMinter } from '../../src/tls/leaf-minter.js';
+import { createLeafMinter } from '../../src/tls/leaf-minter.js';
 import { parseDer } from '../../src/tls/parse-der.js';
-import { createTemporaryCa, type TemporaryCa } from './ca-fixture.js';
+import { useTemporaryMinter } from './ca-fixture.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
@@ -82,20 +82,12 @@ function computeEcKeyIdentifier(x509: X509Certificate): string {
 }
 
 describe('createLeafMinter', () => {
-  let temporary: TemporaryCa;
-  let minter: LeafMinter;
-
-  before(async () => {
-    temporary = await createTemporaryCa();
-    minter = createLeafMinter(temporary.ca);
-  });
-
-  after(() => temporary.remove());
+  const fixture = useTemporaryMinter();
 
   it('mints a DNS leaf that chains to the CA and matches only its host', () => {
-    const leaf = minter.mint('api.example.test');
+    const leaf = fixture.minter.mint('api.example.test');
     const x509 = new X509Certificate(leaf.certPem);
-    const caX509 = temporary.ca.x509;
+    const caX509 = fixture.temporary.ca.x509;
     assert.ok(caX509.verify(caX509.publicKey));
     assert.ok(x509.verify(caX509.publicKey));
     assert.ok(x509.checkIssued(caX509));
@@ -110,17 +102,17 @@ describe('createLeafMinter', () => {
   });
 
   it('gives leaves the shared ECDSA P-256 key, whose PKCS#8 PEM matches the certificate', () => {
-    const leaf = minter.mint('key.test');
+    const leaf = fixture.minter.mint('key.test');
     const x509 = new X509Certificate(leaf.certPem);
     assert.equal(x509.publicKey.asymmetricKeyType, 'ec');
     assert.deepEqual(x509.publicKey.asymmetricKeyDetails, { namedCurve: 'prime256v1' });
     assert.match(leaf.keyPem, /^-----BEGIN PRIVATE KEY-----\n/);
     assert.ok(x509.checkPrivateKey(createPrivateKey(leaf.keyPem)));
-    assert.ok(x509.verify(temporary.ca.x509.publicKey));
+    assert.ok(x509.verify(fixture.temporary.ca.x509.publicKey));
   });
 
   it('sets exactly the leaf profile extensions, with keyUsage digitalSignature only', () => {
-    const { certPem } = minter.mint('profile.test');
+    const { certPem } = fixture.minter.mint('profile.test');
     const extensions = readExtensions(certPem);
     assert.deepEqual(
       [...extensions.keys()],
@@ -145,7 +137,7 @@ describe('createLeafMinter', () => {
       'extKeyUsage serverAuth only',
     );
     assert.equal(extensionOf(certPem, OID.subjectAltName).critical, false);
-    const caSki = extensionOf(temporary.ca.certPem, OID.subjectKeyIdentifier).value;
+    const caSki = extensionOf(fixture.temporary.ca.certPem, OID.subjectKeyIdentifier).value;
     assert.match(caSki, /^0414[0-9a-f]{40}$/);
     assert.deepEqual(
       extensions.get(OID.authorityKeyIdentifier),
@@ -159,44 +151,44 @@ describe('createLeafMinter', () => {
   });
 
   it('is signed by the CA with sha256WithRSAEncryption', () => {
-    const { certPem } = minter.mint('signature.test');
+    const { certPem } = fixture.minter.mint('signature.test');
     assert.deepEqual(readSignatureAlgorithms(certPem), [SHA256_WITH_RSA, SHA256_WITH_RSA]);
     const x509 = new X509Certificate(certPem);
-    assert.ok(x509.verify(temporary.ca.x509.publicKey));
+    assert.ok(x509.verify(fixture.temporary.ca.x509.publicKey));
     assert.equal(x509.verify(x509.publicKey), false);
   });
 
   it('mints IP SANs for IPv4 and IPv6 literals, with or without brackets', () => {
-    const v4 = new X509Certificate(minter.mint('127.0.0.1').certPem);
+    const v4 = new X509Certificate(fixture.minter.mint('127.0.0.1').certPem);
     assert.equal(v4.subjectAltName, 'IP Address:127.0.0.1');
     assert.equal(v4.checkIP('127.0.0.1'), '127.0.0.1');
     assert.equal(v4.checkIP('127.0.0.2'), undefined);
-    const v6 = new X509Certificate(minter.mint('[2001:DB8::1]').certPem);
+    const v6 = new X509Certificate(fixture.minter.mint('[2001:DB8::1]').certPem);
     assert.equal(v6.checkIP('2001:db8::1'), '2001:db8::1');
     assert.equal(v6.subject, 'CN=2001:db8::1');
-    assert.ok(v6.verify(temporary.ca.x509.publicKey));
+    assert.ok(v6.verify(fixture.temporary.ca.x509.publicKey));
   });
 
   it('normalises the host before minting', () => {
-    const leaf = minter.mint('WWW.Example.TEST.');
+    const leaf = fixture.minter.mint('WWW.Example.TEST.');
     assert.equal(leaf.host, 'www.example.test');
     assert.equal(new X509Certificate(leaf.certPem).subjectAltName, 'DNS:www.example.test');
   });
 
   it('omits the common name of hosts longer than 64 characters and marks the SAN critical', () => {
     const host = `${'a'.repeat(60)}.${'b'.repeat(10)}.test`;
-    const { certPem } = minter.mint(host);
+    const { certPem } = fixture.minter.mint(host);
     const x509 = new X509Certificate(certPem);
     assert.equal(x509.subject, undefined);
     assert.equal(x509.subjectAltName, `DNS:${host}`);
     assert.equal(x509.checkHost(host), host);
     assert.equal(extensionOf(certPem, OID.subjectAltName).critical, true);
-    assert.ok(x509.verify(temporary.ca.x509.publicKey));
+    assert.ok(x509.verify(fixture.temporary.ca.x509.publicKey));
   });
 
   it('shares one key pair across leaves and gives each leaf its own serial', () => {
-    const first = minter.mint('one.test');
-    const second = minter.mint('two.test');
+    const first = fixture.minter.mint('one.test');
+    const second = fixture.minter.mint('two.test');
     assert.equal(first.keyPem, second.keyPem);
     const firstX509 = new X509Certificate(first.certPem);
     const secondX509 = new X509Certificate(second.certPem);
@@ -212,28 +204,30 @@ describe('createLeafMinter', () => {
   });
 
   it('backdates leaves by a day and keeps them valid for 30 days by default', () => {
-    const leaf = minter.mint('validity.test');
+    const leaf = fixture.minter.mint('validity.test');
     const x509 = new X509Certificate(leaf.certPem);
     const notBefore = new Date(x509.validFrom).getTime();
     const notAfter = new Date(x509.validTo).getTime();
     assert.ok(Math.abs(Date.now() - DAY_MS - notBefore) < 60_000);
     assert.ok(Math.abs(Date.now() + 30 * DAY_MS - notAfter) < 60_000);
-    assert.equal(minter.validityDays, 30);
+    assert.equal(fixture.minter.validityDays, 30);
     assert.ok(Math.abs(leaf.notAfter.getTime() - notAfter) < 1000);
   });
 
   it('honours a custom validity but never outlives the CA', () => {
-    const short = createLeafMinter(temporary.ca, { validityDays: 2 }).mint('short.test');
+    const short = createLeafMinter(fixture.temporary.ca, { validityDays: 2 }).mint('short.test');
     const shortAfter = new Date(new X509Certificate(short.certPem).validTo).getTime();
     assert.ok(Math.abs(Date.now() + 2 * DAY_MS - shortAfter) < 60_000);
-    const long = createLeafMinter(temporary.ca, { validityDays: 365 * 20 }).mint('long.test');
-    assert.equal(new X509Certificate(long.certPem).validTo, temporary.ca.x509.validTo);
-    assert.throws(() => createLeafMinter(temporary.ca, { validityDays: 0 }), RangeError);
+    const long = createLeafMinter(fixture.temporary.ca, { validityDays: 365 * 20 }).mint(
+      'long.test',
+    );
+    assert.equal(new X509Certificate(long.certPem).validTo, fixture.temporary.ca.x509.validTo);
+    assert.throws(() => createLeafMinter(fixture.temporary.ca, { validityDays: 0 }), RangeError);
   });
 
   it('refuses hosts that are neither DNS names nor IP literals', () => {
     for (const host of ['', 'a b.test', 'exa*mple.test', '[::1', 'a..b', 'x'.repeat(254)]) {
-      assert.throws(() => minter.mint(host), RangeError, JSON.stringify(host));
+      assert.throws(() => fixture.minter.mint(host), RangeError, JSON.stringify(host));
     }
   });
 
@@ -241,9 +235,9 @@ describe('createLeafMinter', () => {
     const serials = new Set<string>();
     for (let index = 0; index < 200; index++) {
       const host = `host-${index}.bulk.test`;
-      const x509 = new X509Certificate(minter.mint(host).certPem);
+      const x509 = new X509Certificate(fixture.minter.mint(host).certPem);
       assert.equal(x509.checkHost(host), host);
-      assert.ok(x509.verify(temporary.ca.x509.publicKey));
+      assert.ok(x509.verify(fixture.temporary.ca.x509.publicKey));
       serials.add(x509.serialNumber);
     }
     assert.equal(serials.size, 200);
@@ -251,7 +245,7 @@ describe('createLeafMinter', () => {
 
   for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const satisfies readonly SecureVersion[]) {
     it(`completes a ${maxVersion} handshake that a client trusting the CA verifies`, async () => {
-      const leaf = minter.mint('handshake.test');
+      const leaf = fixture.minter.mint('handshake.test');
       const context = createSecureContext({ cert: leaf.certPem, key: leaf.keyPem });
       const server = createServer({ SNICallback: (_name, callback) => callback(null, context) });
       server.on('secureConnection', (socket) => socket.end());
@@ -260,7 +254,7 @@ describe('createLeafMinter', () => {
       const socket = connect({
         host: '127.0.0.1',
         port: (server.address() as AddressInfo).port,
-        ca: temporary.ca.certPem,
+        ca: fixture.temporary.ca.certPem,
         servername: 'handshake.test',
         maxVersion,
       });
