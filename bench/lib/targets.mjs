@@ -3,7 +3,7 @@
  * (`direct`, the baseline) or a proxy in front of it. Every proxy is a reverse proxy listening on
  * 127.0.0.1 and is pinned to the proxy CPU.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findFreePort, waitForPort, waitForStderr } from './processes.mjs';
 
@@ -84,8 +84,19 @@ function logFile(ctx, label) {
 }
 
 /**
- * grpctap as users run it: JSON records on stdout (redirected to a file) and `--record FILE`.
- * `ctx.nodeFlags` adds flags for node (e.g. `--cpu-prof`).
+ * The node flags an entry point's `#!/usr/bin/env -S node FLAGS` line asks for, so the harness
+ * starts grpctap as the installed `grpctap` command does.
+ */
+function readShebangFlags(main) {
+  const firstLine = readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(firstLine);
+  return match ? match[1].trim().split(/\s+/) : [];
+}
+
+/**
+ * grpctap as users run it: JSON records on stdout (redirected to a file) and `--record FILE`,
+ * under the node flags of the entry point's shebang. `ctx.nodeFlags` adds flags for node (e.g.
+ * `--cpu-prof`).
  */
 export async function startGrpctap(ctx, { label, useTls, files, main = ctx.grpctapMain }) {
   mkdirSync(path.dirname(files.tail), { recursive: true });
@@ -94,6 +105,7 @@ export async function startGrpctap(ctx, { label, useTls, files, main = ctx.grpct
     : `http://127.0.0.1:${ctx.backend.h2c}`;
   const argv = [
     process.execPath,
+    ...readShebangFlags(main),
     ...ctx.nodeFlags,
     main,
     '--listen',
