@@ -1,5 +1,6 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import forge from 'node-forge';
+import { computeSubjectKeyIdentifier } from './compute-subject-key-identifier.js';
 import { createSerialNumber, encodePem, signCertificate } from './sign-certificate.js';
 
 /** Common name of the certificate authority grpctap creates. */
@@ -48,19 +49,11 @@ export function createCaCertificate(
         forge.asn1.Class.UNIVERSAL,
         forge.asn1.Type.OCTETSTRING,
         false,
-        computeKeyIdentifier(keys.publicKey).toString('binary'),
+        computeSubjectKeyIdentifier(
+          keys.publicKey.export({ type: 'spki', format: 'der' }),
+        ).toString('binary'),
       ),
     },
   ]);
   return encodePem('CERTIFICATE', signCertificate(cert, keys.privateKey));
-}
-
-/**
- * Computes a key identifier as RFC 5280 §4.2.1.2 method 1: the SHA-1 of the subjectPublicKey bit
- * string, which for RSA is the PKCS#1 RSAPublicKey DER.
- */
-export function computeKeyIdentifier(publicKey: KeyObject): Buffer {
-  return createHash('sha1')
-    .update(publicKey.export({ type: 'pkcs1', format: 'der' }))
-    .digest();
 }
