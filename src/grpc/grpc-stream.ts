@@ -145,6 +145,7 @@ export function createGrpcStream(options: GrpcStreamOptions): GrpcStream {
 
   function finish(event: ChannelEvent, status: number | null): void {
     finished = true;
+    stream.finished = true;
     send.decoder = null;
     receive.decoder = null;
     emit({
@@ -367,10 +368,7 @@ export function createGrpcStream(options: GrpcStreamOptions): GrpcStream {
     return step;
   }
 
-  return {
-    push,
-    get finished() {
-      return finished;
-    },
-  };
+  // A data property updated by `finish`, not a getter: see `createLengthPrefixedDecoder`.
+  const stream = { push, finished: false };
+  return stream;
 }

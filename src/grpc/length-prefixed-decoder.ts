@@ -133,10 +133,16 @@ export function createLengthPrefixedDecoder(maxMessageSize: number): LengthPrefi
     return done === null ? NOTHING : { messages: done, error: null };
   }
 
-  return {
-    decode,
-    get midMessage() {
-      return prefixFilled > 0 || message !== null;
+  // A data property kept current, not a getter: a getter on an object literal gets an accessor
+  // pair that V8 allocates in old space, which would keep this closure (and the message it holds)
+  // alive until the next full garbage collection instead of the next scavenge.
+  const decoder = {
+    decode(chunk: Uint8Array): LengthPrefixedResult {
+      const result = decode(chunk);
+      decoder.midMessage = prefixFilled > 0 || message !== null;
+      return result;
     },
+    midMessage: false,
   };
+  return decoder;
 }

@@ -50,6 +50,27 @@ export interface MessageDecoderOptions {
   readonly previewChars?: number;
 }
 
+/**
+ * A view whose preview is formatted only when read. A class, so the getter lives on the
+ * prototype: a getter written in an object literal gets a per-object accessor pair that V8
+ * allocates in old space, and that pair would keep the decoded message alive until the next full
+ * garbage collection; with one view per message that made most of the old generation's growth.
+ */
+class LazyPreviewView implements DecodedView {
+  constructor(
+    readonly decoded: unknown,
+    readonly decodedAs: 'schema' | 'schemaless',
+    readonly anomalies: readonly Anomaly[],
+    private readonly previewChars: number,
+  ) {}
+
+  get preview(): string {
+    return this.decodedAs === 'schema'
+      ? formatJsonPreview(this.decoded, this.previewChars)
+      : formatSchemalessPreview(this.decoded, this.previewChars);
+  }
+}
+
 export function createMessageDecoder(options: MessageDecoderOptions): MessageDecoder {
   const { registry, resolver } = options;
   const previewChars = options.previewChars ?? 120;
@@ -58,27 +79,12 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
 
   const schemaless = (bytes: Uint8Array, anomalies: readonly Anomaly[]): DecodedView => {
     const view = decodeSchemaless(bytes, options.schemaless);
-    return {
-      decoded: view.value,
-      decodedAs: 'schemaless',
-      anomalies: [...anomalies, ...view.anomalies],
-      get preview() {
-        return formatSchemalessPreview(view.value, previewChars);
-      },
-    };
+    const all = anomalies.length === 0 ? view.anomalies : [...anomalies, ...view.anomalies];
+    return new LazyPreviewView(view.value, 'schemaless', all, previewChars);
   };
   const withSchema = (schema: SchemaRegistry, typeName: string, bytes: Uint8Array): DecodedView => {
     const result = schema.decode(typeName, bytes);
-    if ('json' in result) {
-      return {
-        decoded: result.json,
-        decodedAs: 'schema',
-        anomalies: [],
-        get preview() {
-          return formatJsonPreview(result.json, previewChars);
-        },
-      };
-    }
+    if ('json' in result) return new LazyPreviewView(result.json, 'schema', [], previewChars);
     return schemaless(bytes, [{ code: SCHEMA_MISMATCH, message: `${typeName}: ${result.error}` }]);
   };
   const guarded = (decode: () => DecodedView): DecodedView => {

@@ -4,6 +4,7 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
 import {
   createMessageDecoder,
+  type DecodedView,
   DECODE_FAILED,
   SCHEMA_MISMATCH,
 } from '../../src/schema/create-message-decoder.js';
@@ -36,6 +37,12 @@ function statusOf(code: number, message: string, details: readonly Uint8Array[])
   return writer.finish();
 }
 
+/** The view's fields, the lazily formatted preview included, as a plain object. */
+function fieldsOf(view: DecodedView): Record<string, unknown> {
+  const { decoded, decodedAs, anomalies, preview } = view;
+  return { decoded, decodedAs, anomalies, preview };
+}
+
 describe('createMessageDecoder for messages', () => {
   it('decodes requests with the input type and responses with the output type', () => {
     const decoder = createMessageDecoder({ registry });
@@ -45,7 +52,7 @@ describe('createMessageDecoder for messages', () => {
       'send',
       encode('grpctap.fixtures.v1.GetOrderRequest', { id: 'o-7' }),
     );
-    assert.deepEqual(request, {
+    assert.deepEqual(fieldsOf(request), {
       decoded: { id: 'o-7' },
       decodedAs: 'schema',
       anomalies: [],
@@ -96,12 +103,15 @@ describe('createMessageDecoder for messages', () => {
       createMessageDecoder({ registry: null }),
       createMessageDecoder({ registry }),
     ]) {
-      assert.deepEqual(decoder.decodeMessage('/acme.Other/Call', AUTHORITY, 'send', bytes), {
-        decoded: { 1: 'hello' },
-        decodedAs: 'schemaless',
-        anomalies: [],
-        preview: '{1: "hello"}',
-      });
+      assert.deepEqual(
+        fieldsOf(decoder.decodeMessage('/acme.Other/Call', AUTHORITY, 'send', bytes)),
+        {
+          decoded: { 1: 'hello' },
+          decodedAs: 'schemaless',
+          anomalies: [],
+          preview: '{1: "hello"}',
+        },
+      );
     }
   });
 
