@@ -3,7 +3,7 @@
 // proxy's garbage is short-lived, and the larger nursery only raised peak RSS by 20-40 MiB under
 // load without saving measurable CPU (docs/performance.md). `npm start` passes the same flag.
 import { readFileSync } from 'node:fs';
-import { SchemaLoadError } from '../schema/parse-proto-sources.js';
+import { SchemaLoadError } from '../schema/schema-load-error.js';
 import { CaError } from '../tls/ca-error.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { formatCaReport } from './ca-report.js';

@@ -12,8 +12,6 @@ import { type ProxyMode, parseReverseUrl } from '../listener/proxy-mode.js';
 import { createOutputSink, type PayloadDecoder } from '../output/create-output-sink.js';
 import { createLineWriter, type LineWriter } from '../output/line-writer.js';
 import { createMessageDecoder } from '../schema/create-message-decoder.js';
-import { loadSchemas } from '../schema/load-schemas.js';
-import { createReflectionResolver } from '../schema/reflection-resolver.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { createKeylogWriter, type KeylogWriter } from '../tls/keylog-writer.js';
 import { createLeafContextCache } from '../tls/leaf-context-cache.js';
@@ -38,9 +36,13 @@ async function createDecoder(
   log: (line: string) => void,
   openSession: (authority: string) => Promise<ClientHttp2Session>,
 ): Promise<PayloadDecoder> {
+  // Schema modules are loaded only when asked for: they hold several MiB the proxy does not
+  // otherwise need (see `loadStatusSchema` in src/schema/create-message-decoder.ts).
   const hasSchemas = options.proto.length > 0 || options.descriptorSet.length > 0;
   const registry = hasSchemas
-    ? await loadSchemas({
+    ? await (
+        await import('../schema/load-schemas.js')
+      ).loadSchemas({
         protoFiles: [...options.proto],
         protoPaths: [...options.protoPath],
         descriptorSets: [...options.descriptorSet],
@@ -48,7 +50,10 @@ async function createDecoder(
     : null;
   for (const problem of registry?.problems ?? []) log(`schema: ${problem}`);
   const resolver = options.reflect
-    ? createReflectionResolver({ openSession, onLog: (line) => log(`reflection: ${line}`) })
+    ? (await import('../schema/reflection-resolver.js')).createReflectionResolver({
+        openSession,
+        onLog: (line) => log(`reflection: ${line}`),
+      })
     : undefined;
   return createMessageDecoder({ registry, ...(resolver ? { resolver } : {}) });
 }

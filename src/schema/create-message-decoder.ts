@@ -3,13 +3,46 @@
  * bytes, never a change to them. Requests decode with the method's input type, responses with its
  * output type; without a schema, or when the bytes do not fit it, the view is schemaless.
  */
+import { createRequire } from 'node:module';
 import type { Anomaly } from '../grpc/grpc-envelope.js';
+import { parseGrpcPath } from '../grpc/parse-grpc-path.js';
 import type { Direction } from '../http2/channel-event.js';
 import { decodeSchemaless, type SchemalessOptions } from './decode-schemaless.js';
 import { formatJsonPreview, formatSchemalessPreview } from './format-schemaless-preview.js';
-import { GOOGLE_RPC_STATUS, getGoogleRpcFiles } from './google-rpc-schema.js';
-import { createSchemaRegistry, parseMethodPath, type SchemaRegistry } from './message-schema.js';
+import type * as GoogleRpcSchemaModule from './google-rpc-schema.js';
+import type * as MessageSchemaModule from './message-schema.js';
+import type { SchemaRegistry } from './message-schema.js';
 import type { MethodResolver } from './method-resolver.js';
+
+interface StatusSchema {
+  readonly createSchemaRegistry: typeof MessageSchemaModule.createSchemaRegistry;
+  readonly getGoogleRpcFiles: typeof GoogleRpcSchemaModule.getGoogleRpcFiles;
+  readonly GOOGLE_RPC_STATUS: string;
+}
+
+let statusSchema: StatusSchema | null = null;
+
+/**
+ * The schema machinery status details need (protobuf.js to read the built-in `google.rpc` files,
+ * the descriptor registry of `@bufbuild/protobuf`), loaded the first time a status carries
+ * details. Most sessions never see one, and without `--proto`, `--descriptor-set` or `--reflect`
+ * nothing else needs these modules: not loading them keeps about 8 MiB out of the proxy's memory.
+ * Loaded synchronously (`require` of ES modules, Node >= 20.19) because records are written in
+ * order, as their events happen; the first load takes some tens of milliseconds, once.
+ */
+function loadStatusSchema(): StatusSchema {
+  if (statusSchema === null) {
+    const load = createRequire(import.meta.url);
+    const schemas = load('./message-schema.js') as typeof MessageSchemaModule;
+    const rpc = load('./google-rpc-schema.js') as typeof GoogleRpcSchemaModule;
+    statusSchema = {
+      createSchemaRegistry: schemas.createSchemaRegistry,
+      getGoogleRpcFiles: rpc.getGoogleRpcFiles,
+      GOOGLE_RPC_STATUS: rpc.GOOGLE_RPC_STATUS,
+    };
+  }
+  return statusSchema;
+}
 
 /** The schema was found but the bytes do not parse with it; the view is schemaless. */
 export const SCHEMA_MISMATCH = 'SCHEMA_MISMATCH';
@@ -105,6 +138,7 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
     const key = reflected ?? noReflection;
     let merged = statusRegistries.get(key);
     if (merged === undefined) {
+      const { createSchemaRegistry, getGoogleRpcFiles } = loadStatusSchema();
       merged = createSchemaRegistry([
         ...(registry?.files ?? []),
         ...(reflected?.files ?? []),
@@ -123,7 +157,7 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
         if (method === null && resolver !== undefined) {
           schema = resolver.registryFor(authority);
           method = schema?.findMethod(path) ?? null;
-          const parts = method === null ? parseMethodPath(path) : null;
+          const parts = method === null ? parseGrpcPath(path) : null;
           if (parts !== null) void resolver.request(authority, parts.service);
         }
         if (schema === null || method === null) return schemaless(payload, []);
@@ -132,7 +166,9 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
       });
     },
     decodeStatusDetails(bytes, _path, authority) {
-      return guarded(() => withSchema(statusRegistryFor(authority), GOOGLE_RPC_STATUS, bytes));
+      return guarded(() =>
+        withSchema(statusRegistryFor(authority), loadStatusSchema().GOOGLE_RPC_STATUS, bytes),
+      );
     },
   };
 }

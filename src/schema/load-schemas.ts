@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import { type FileDescriptorProto, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { createSchemaRegistry, type SchemaRegistry } from './message-schema.js';
-import { parseProtoSources, SchemaLoadError } from './parse-proto-sources.js';
+import { parseProtoSources } from './parse-proto-sources.js';
+import { SchemaLoadError } from './schema-load-error.js';
 
 export interface LoadSchemasOptions {
   /** `.proto` files, or directories meaning every `.proto` file below them. */

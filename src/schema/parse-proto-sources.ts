@@ -5,14 +5,10 @@
 import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import protobuf from 'protobufjs';
 import { convertProtobufjsRoot } from './convert-protobufjs-root.js';
+import { SchemaLoadError } from './schema-load-error.js';
 
 /** Returns the text of the file an import names (`import "a/b.proto"` asks for `a/b.proto`). */
 export type ReadProtoSource = (importName: string) => string | null;
-
-/** A schema that cannot be loaded: a syntax error, a missing import, an unknown type. */
-export class SchemaLoadError extends Error {
-  override readonly name = 'SchemaLoadError';
-}
 
 /** protobuf.js takes the name it stamps on parsed objects from this module-level property. */
 const parser = protobuf.parse as unknown as { filename: string | null };

@@ -10,7 +10,7 @@ import {
   FileDescriptorSetSchema,
 } from '@bufbuild/protobuf/wkt';
 import { loadSchemas } from '../../src/schema/load-schemas.js';
-import { SchemaLoadError } from '../../src/schema/parse-proto-sources.js';
+import { SchemaLoadError } from '../../src/schema/schema-load-error.js';
 import {
   loadFromDescriptorSets,
   loadFromProtoFiles,
