@@ -12,6 +12,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+// Piped into `head`, stdout closes early: that ends the output, it is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { top: { type: 'string', default: '25' }, json: { type: 'boolean', default: false } },
