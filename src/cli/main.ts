@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
-// The young generation is capped at 4 MiB per semi-space (V8's default lets it grow to 16): the
-// proxy's garbage is short-lived, and the larger nursery only raised peak RSS by 20-40 MiB under
-// load without saving measurable CPU (docs/performance.md). `npm start` passes the same flag.
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The young generation is capped at 2 MiB per semi-space (V8's default lets it grow to 16): the
+// proxy's garbage is short-lived. Against 4 MiB this keeps the peak RSS under load 10-30 MiB
+// lower, for 10-20% more CPU once the proxy is saturated; against 16 MiB, 40-70 MiB lower
+// (docs/performance.md, "Levers"). `npm start` passes the same flag.
 import { readFileSync } from 'node:fs';
 import { SchemaLoadError } from '../schema/schema-load-error.js';
 import { CaError } from '../tls/ca-error.js';
