@@ -12,6 +12,7 @@
  * Usage:
  *   node bench/observer-path.mjs unary [CALLS]              (default 200000 calls of 100 B)
  *   node bench/observer-path.mjs stream [MESSAGE_BYTES] [MIB]  (default 16384 B, 256 MiB)
+ *   --binary        messages carry bytes (shown as base64) instead of text
  *   --grpctap DIR   the compiled `src` to load (default dist/src); --out DIR   where the two
  *   files go (default /dev/shm, else the temporary directory); they are deleted at the end.
  */
@@ -28,8 +29,25 @@ const { positionals, values } = parseArgs({
   options: {
     grpctap: { type: 'string', default: path.join(here, '..', 'dist', 'src') },
     out: { type: 'string', default: existsSync('/dev/shm') ? '/dev/shm' : tmpdir() },
+    binary: { type: 'boolean', default: false },
   },
 });
+
+/**
+ * One message of `size` bytes: field 1 holding text (`a`-`z`), or with `--binary` holding bytes
+ * that are neither text nor a nested message (they start with a zero tag).
+ */
+function createMessage(size) {
+  const frame = encodeMessage(size);
+  if (!values.binary || size < 3) return frame;
+  // encodeMessage writes the prefix, the tag (byte 5), the length (a varint), then text up to the
+  // end of the frame.
+  let start = 6;
+  while ((frame[start] & 0x80) !== 0) start += 1;
+  start += 1;
+  for (let i = start; i < frame.length; i++) frame[i] = (i - start) % 251;
+  return frame;
+}
 const [mode = 'unary', first, second] = positionals;
 if (mode !== 'unary' && mode !== 'stream') {
   console.error('usage: node bench/observer-path.mjs unary [CALLS] | stream [BYTES] [MIB]');
@@ -114,7 +132,7 @@ const started = performance.now();
 let summary;
 if (mode === 'unary') {
   const calls = Number(first ?? 200_000);
-  const message = encodeMessage(100);
+  const message = createMessage(100);
   let done = 0;
   await loop(() => {
     for (let i = 0; i < 100 && done < calls; i++, done++) {
@@ -125,12 +143,12 @@ if (mode === 'unary') {
     return done < calls;
   });
   summary = (cpu, wall) =>
-    `unary: ${calls} calls, ${(cpu / calls).toFixed(1)} µs CPU per call, ` +
+    `unary${values.binary ? ' (binary)' : ''}: ${calls} calls, ${(cpu / calls).toFixed(1)} µs CPU per call, ` +
     `${(wall / calls).toFixed(1)} µs wall per call`;
 } else {
   const size = Number(first ?? 16_384);
   const total = Number(second ?? 256) * 1024 * 1024;
-  const one = encodeMessage(size);
+  const one = createMessage(size);
   // Chunks of about 64 KiB, as Node delivers DATA; a message may span chunks.
   const perChunk = Math.max(1, Math.floor(65_536 / one.length));
   const chunk = Buffer.concat(Array.from({ length: perChunk }, () => one));
@@ -144,7 +162,7 @@ if (mode === 'unary') {
   });
   emit('receive', { kind: 'trailersReceived', headers: TRAILERS });
   summary = (cpu, wall) =>
-    `stream: ${size} B messages, ${(sent / 1e6).toFixed(0)} MB, ` +
+    `stream${values.binary ? ' (binary)' : ''}: ${size} B messages, ${(sent / 1e6).toFixed(0)} MB, ` +
     `${(cpu / 1e6 / (sent / 1e9)).toFixed(2)} CPU-s per GB, ` +
     `${(sent / wall).toFixed(0)} MB/s`;
 }

@@ -6,7 +6,7 @@
  * completely as one (every tag valid, exactly all bytes consumed, at least one field); otherwise
  * `{ "bytes": base64 }`. The shape is documented in `docs/decoding.md`.
  */
-import { BinaryReader, base64Encode, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { Anomaly } from '../grpc/grpc-envelope.js';
 import {
   describeFixed32,
@@ -72,7 +72,7 @@ export function decodeSchemaless(
     if (budget.limitReached) anomalies.push(limitAnomaly(budget));
     return { value: toMessage(fields), anomalies };
   }
-  const rest = { offset: failure.offset, bytes: base64Encode(bytes.subarray(failure.offset)) };
+  const rest = { offset: failure.offset, bytes: toBase64(bytes.subarray(failure.offset)) };
   const kept = `${bytes.length - failure.offset} bytes from byte ${failure.offset} kept in _rest`;
   anomalies.push(
     failure.limit
@@ -217,7 +217,15 @@ function describeLengthDelimited(
     if (failure.limit) budget.limitReached = true;
     budget.fieldsLeft = fieldsLeft;
   }
-  return { bytes: base64Encode(content) };
+  return { bytes: toBase64(content) };
+}
+
+/**
+ * Standard base64 with padding, done natively: the wire package's `base64Encode` is JavaScript on
+ * Node 20 (no `Uint8Array.prototype.toBase64`) and costs about 80 µs per 16 KiB, Node's about 1.3.
+ */
+function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 function toMessage(fields: FieldValues): SchemalessMessage {
