@@ -14,6 +14,8 @@ export interface DecodedView {
   readonly anomalies: readonly Anomaly[];
   /** One line for the text tail. */
   readonly preview: string;
+  /** Long strings of `decoded` that JSON holds without escapes, written without a scan. */
+  readonly plainStrings?: readonly string[];
 }
 
 /** What the sink needs from message decoding; absent means payloads stay bytes. */
@@ -94,7 +96,7 @@ export function createOutputSink(options: OutputSinkOptions): FlowSink {
           json.statusDetailsDecoded = view.decoded;
           line = Buffer.from(serializeRecord(json), 'utf8');
         } else {
-          line = encodeGrpcRecordLine(envelope, extra);
+          line = encodeGrpcRecordLine(envelope, extra, view?.plainStrings);
         }
         record?.write(line);
         if (format === 'json') tail.write(line);

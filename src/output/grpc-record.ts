@@ -5,6 +5,7 @@
  */
 import type { Anomaly, GrpcData, GrpcEnvelope, GrpcError } from '../grpc/grpc-envelope.js';
 import { assertNever, type Direction, type HeaderList } from '../http2/channel-event.js';
+import { stringifyJson } from './stringify-json.js';
 
 interface RecordBase {
   readonly protocol: 'grpc';
@@ -244,14 +245,21 @@ const DIRECT_BASE64_MIN_BYTES = 1024;
  * copied into the line as is: it never needs JSON escaping, and skipping `JSON.stringify` and a
  * second UTF-8 pass over it makes a 16 KiB message's line about 3× cheaper to build.
  */
-function encodeDataLine(fields: Readonly<Record<string, unknown>>): Buffer {
+function encodeDataLine(
+  fields: Readonly<Record<string, unknown>>,
+  plainStrings: readonly string[],
+): Buffer {
   const parts: string[] = [];
   let text = '{';
   let first = true;
   for (const key of Object.keys(fields)) {
     const value = fields[key];
     const bytes = (key === 'payload' || key === 'raw') && value instanceof Uint8Array;
-    const json = bytes ? '"' : JSON.stringify(value);
+    const json = bytes
+      ? '"'
+      : key === 'decoded'
+        ? stringifyJson(value, plainStrings)
+        : JSON.stringify(value);
     // JSON.stringify leaves out keys whose value it cannot write (undefined, functions).
     if (json === undefined) continue;
     text += `${first ? '' : ','}${JSON.stringify(key)}:${json}`;
@@ -280,13 +288,17 @@ function encodeDataLine(fields: Readonly<Record<string, unknown>>): Buffer {
  * The record of one envelope as an NDJSON line in UTF-8: byte for byte
  * `serializeRecord(toGrpcRecord(envelope, extra))`, built once as bytes so several outputs can
  * share it.
+ *
+ * @param plainStrings - strings of `extra.decoded` known to need no escaping in JSON (see
+ *   `stringifyJson`); anything else in this list breaks the byte-for-byte promise.
  */
 export function encodeGrpcRecordLine(
   envelope: GrpcEnvelope,
   extra?: Readonly<Record<string, unknown>>,
+  plainStrings: readonly string[] = [],
 ): Buffer {
   if (envelope.kind === 'data' && envelope.raw.length >= DIRECT_BASE64_MIN_BYTES) {
-    return encodeDataLine(buildDataFields(envelope, extra, Number.POSITIVE_INFINITY));
+    return encodeDataLine(buildDataFields(envelope, extra, Number.POSITIVE_INFINITY), plainStrings);
   }
   return Buffer.from(serializeRecord(toGrpcRecord(envelope, extra)), 'utf8');
 }

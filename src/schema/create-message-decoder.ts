@@ -56,6 +56,8 @@ export interface DecodedView {
   readonly anomalies: readonly Anomaly[];
   /** One line for the text tail; computed when read (JSON output never reads it). */
   readonly preview: string;
+  /** Long strings of `decoded` that JSON holds without escapes (see `SchemalessResult`). */
+  readonly plainStrings?: readonly string[];
 }
 
 export interface MessageDecoder {
@@ -95,6 +97,7 @@ class LazyPreviewView implements DecodedView {
     readonly decodedAs: 'schema' | 'schemaless',
     readonly anomalies: readonly Anomaly[],
     private readonly previewChars: number,
+    readonly plainStrings: readonly string[] = [],
   ) {}
 
   get preview(): string {
@@ -113,7 +116,7 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
   const schemaless = (bytes: Uint8Array, anomalies: readonly Anomaly[]): DecodedView => {
     const view = decodeSchemaless(bytes, options.schemaless);
     const all = anomalies.length === 0 ? view.anomalies : [...anomalies, ...view.anomalies];
-    return new LazyPreviewView(view.value, 'schemaless', all, previewChars);
+    return new LazyPreviewView(view.value, 'schemaless', all, previewChars, view.plainStrings);
   };
   const withSchema = (schema: SchemaRegistry, typeName: string, bytes: Uint8Array): DecodedView => {
     const result = schema.decode(typeName, bytes);

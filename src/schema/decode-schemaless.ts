@@ -12,6 +12,7 @@ import {
   describeFixed32,
   describeFixed64,
   describeVarint,
+  PLAIN_MIN_CHARS,
   readPrintableText,
   type SchemalessMessage,
   type SchemalessValue,
@@ -32,6 +33,12 @@ export interface SchemalessOptions {
 export interface SchemalessResult {
   readonly value: SchemalessMessage;
   readonly anomalies: readonly Anomaly[];
+  /**
+   * Long strings of the view (texts, base64 of bytes) that JSON holds as they are, with no
+   * character escaped; for `stringifyJson` in `src/output`. May name strings the view ended up
+   * not using.
+   */
+  readonly plainStrings: readonly string[];
 }
 
 interface Budget {
@@ -39,6 +46,7 @@ interface Budget {
   readonly maxFields: number;
   fieldsLeft: number;
   limitReached: boolean;
+  readonly plain: string[];
 }
 
 interface Failure {
@@ -64,15 +72,19 @@ export function decodeSchemaless(
     maxFields: options.maxFields ?? 10_000,
     fieldsLeft: options.maxFields ?? 10_000,
     limitReached: false,
+    plain: [],
   };
   const fields: FieldValues = new Map();
   const failure = readFields(new BinaryReader(bytes), bytes, 0, budget, fields, undefined);
   const anomalies: Anomaly[] = [];
   if (failure === null) {
     if (budget.limitReached) anomalies.push(limitAnomaly(budget));
-    return { value: toMessage(fields), anomalies };
+    return { value: toMessage(fields), anomalies, plainStrings: budget.plain };
   }
-  const rest = { offset: failure.offset, bytes: toBase64(bytes.subarray(failure.offset)) };
+  const rest = {
+    offset: failure.offset,
+    bytes: toBase64(bytes.subarray(failure.offset), budget.plain),
+  };
   const kept = `${bytes.length - failure.offset} bytes from byte ${failure.offset} kept in _rest`;
   anomalies.push(
     failure.limit
@@ -83,7 +95,7 @@ export function decodeSchemaless(
         },
   );
   if (budget.limitReached && !failure.limit) anomalies.push(limitAnomaly(budget));
-  return { value: { ...toMessage(fields), _rest: rest }, anomalies };
+  return { value: { ...toMessage(fields), _rest: rest }, anomalies, plainStrings: budget.plain };
 }
 
 function limitAnomaly(budget: Budget): Anomaly {
@@ -200,7 +212,7 @@ function describeLengthDelimited(
   depth: number,
   budget: Budget,
 ): SchemalessValue {
-  const text = readPrintableText(content);
+  const text = readPrintableText(content, budget.plain);
   if (text !== null) return text;
   if (depth < budget.maxDepth) {
     const fieldsLeft = budget.fieldsLeft;
@@ -217,15 +229,18 @@ function describeLengthDelimited(
     if (failure.limit) budget.limitReached = true;
     budget.fieldsLeft = fieldsLeft;
   }
-  return { bytes: toBase64(content) };
+  return { bytes: toBase64(content, budget.plain) };
 }
 
 /**
  * Standard base64 with padding, done natively: the wire package's `base64Encode` is JavaScript on
  * Node 20 (no `Uint8Array.prototype.toBase64`) and costs about 80 µs per 16 KiB, Node's about 1.3.
+ * Base64 never needs escaping in JSON, so a long one goes to `plain`.
  */
-function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+function toBase64(bytes: Uint8Array, plain: string[]): string {
+  const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  if (base64.length >= PLAIN_MIN_CHARS) plain.push(base64);
+  return base64;
 }
 
 function toMessage(fields: FieldValues): SchemalessMessage {

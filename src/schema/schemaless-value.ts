@@ -137,13 +137,27 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Any byte outside printable ASCII, tab, LF and CR. */
 const NOT_PRINTABLE_ASCII = /[^\t\n\r -~]/;
 
+/** Any byte outside printable ASCII, or one JSON escapes: `"`, `\`, tab, LF, CR. */
+const NOT_PLAIN_ASCII = /[^ !#-[\]-~]/;
+
+/** Strings at least this long are reported as plain (JSON holds them without escapes). */
+export const PLAIN_MIN_CHARS = 1024;
+
 /**
  * The bytes as text when they are valid UTF-8 without control characters (tab, line feed and
  * carriage return allowed); null otherwise. Empty input is the empty string.
+ *
+ * @param plain - receives the text when it is at least {@link PLAIN_MIN_CHARS} long and no
+ *   character of it needs escaping in JSON, found by the same scan that tells it is text (see
+ *   `stringifyJson` in `src/output`).
  */
-export function readPrintableText(bytes: Uint8Array): string | null {
+export function readPrintableText(bytes: Uint8Array, plain?: string[]): string | null {
   // Fast path, done natively: printable ASCII with tabs and line breaks is already valid UTF-8.
   const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  if (plain !== undefined && latin1.length >= PLAIN_MIN_CHARS && !NOT_PLAIN_ASCII.test(latin1)) {
+    plain.push(latin1);
+    return latin1;
+  }
   if (!NOT_PRINTABLE_ASCII.test(latin1)) return latin1;
   for (const byte of bytes) {
     if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f) {

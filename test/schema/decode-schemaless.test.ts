@@ -319,3 +319,52 @@ describe('decodeSchemaless properties', () => {
     );
   });
 });
+
+describe('decodeSchemaless plain strings', () => {
+  /** Field 1 (length-delimited) holding `content`. */
+  function field1(content: Uint8Array): Uint8Array {
+    return new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(content).finish();
+  }
+  const long = (text: string) => text.repeat(Math.ceil(2000 / text.length));
+
+  it('names long text and long base64 that JSON holds as they are', () => {
+    const text = long('plain text, no escapes! ');
+    const binary = Uint8Array.from({ length: 1500 }, (_, i) => (i === 0 ? 0 : i % 251));
+    const result = decodeSchemaless(
+      new BinaryWriter()
+        .tag(1, WireType.LengthDelimited)
+        .string(text)
+        .tag(2, WireType.LengthDelimited)
+        .bytes(binary)
+        .finish(),
+    );
+    const value = result.value as { 1: string; 2: { bytes: string } };
+    assert.equal(value[1], text);
+    assert.equal(value[2].bytes, Buffer.from(binary).toString('base64'));
+    assert.deepEqual(result.plainStrings, [text, value[2].bytes]);
+    for (const plain of result.plainStrings) assert.equal(JSON.stringify(plain), `"${plain}"`);
+  });
+
+  it('leaves out text JSON escapes, non-ASCII text and short strings', () => {
+    for (const text of [
+      long('a "quoted" word '),
+      long('a back\\slash '),
+      long('line\n'),
+      long('tab\t'),
+      long('crlf\r\n'),
+      long('héllo '),
+      'short and plain',
+    ]) {
+      const result = decodeSchemaless(field1(Buffer.from(text, 'utf8')));
+      assert.deepEqual(result.value, { 1: text });
+      assert.deepEqual(result.plainStrings, [], JSON.stringify(text.slice(0, 20)));
+    }
+  });
+
+  it('names the base64 of a long _rest', () => {
+    const bytes = Uint8Array.from({ length: 1200 }, (_, i) => (i === 0 ? 0x0f : i % 251));
+    const result = decodeSchemaless(bytes);
+    const rest = (result.value as { _rest: { bytes: string } })._rest;
+    assert.deepEqual(result.plainStrings, [rest.bytes]);
+  });
+});
