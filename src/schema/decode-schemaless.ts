@@ -35,7 +35,7 @@ export interface SchemalessResult {
   readonly anomalies: readonly Anomaly[];
   /**
    * Long strings of the view (texts, base64 of bytes) that JSON holds as they are, with no
-   * character escaped; for `stringifyJson` in `src/output`. May name strings the view ended up
+   * character escaped; for `appendJson` in `src/output/stringify-json.ts`. May name strings the view ended up
    * not using.
    */
   readonly plainStrings: readonly string[];

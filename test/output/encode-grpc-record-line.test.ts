@@ -92,3 +92,24 @@ test('encodes a data record with the plain strings of its schemaless view exactl
     { numRuns: 200 },
   );
 });
+
+test('encodes a message over a megabyte exactly as serializeRecord does', () => {
+  for (const size of [1024 * 1024, 2 * 1024 * 1024 + 7]) {
+    const payload = Uint8Array.from({ length: size }, (_, i) => (i * 31) & 0xff);
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(size, 1);
+    const envelope: GrpcData = {
+      ...message,
+      wireLength: size,
+      length: size,
+      payload,
+      raw: Buffer.concat([prefix, payload]),
+    };
+    const view = decodeSchemaless(payload);
+    const extra = { decoded: view.value, decodedAs: 'schemaless', anomalies: view.anomalies };
+    assert.ok(
+      encodeGrpcRecordLine(envelope, extra, view.plainStrings).equals(reference(envelope, extra)),
+      `${size} bytes`,
+    );
+  }
+});
