@@ -82,13 +82,14 @@ export function createProcessGroup({ pin }) {
 
   /**
    * Starts a long-running process. `stdout` is a file path (appended to), 'pipe' or 'ignore';
-   * stderr is piped (and copied to `stderrLog` when given). `ipc` adds a message channel.
+   * stderr is piped (and copied to `stderrLog` when given). `ipc` adds a message channel. `env`
+   * adds to the harness's own environment.
    */
-  function start(label, argv, { cpus, stdout = 'ignore', stderrLog, ipc = false } = {}) {
+  function start(label, argv, { cpus, stdout = 'ignore', stderrLog, ipc = false, env = {} } = {}) {
     const full = pinned(argv, cpus);
     const out = stdout === 'pipe' || stdout === 'ignore' ? stdout : openSync(stdout, 'a');
     const stdio = ['ignore', out, 'pipe', ...(ipc ? ['ipc'] : [])];
-    const child = spawn(full[0], full.slice(1), { stdio });
+    const child = spawn(full[0], full.slice(1), { stdio, env: { ...process.env, ...env } });
     child.label = label;
     child.stderrTail = '';
     child.stderr.on('data', (chunk) => {

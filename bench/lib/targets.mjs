@@ -84,13 +84,19 @@ function logFile(ctx, label) {
 }
 
 /**
- * The node flags an entry point's `#!/usr/bin/env -S node FLAGS` line asks for, so the harness
- * starts grpctap as the installed `grpctap` command does.
+ * The environment and node flags an entry point's `#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS`
+ * line asks for, so the harness starts grpctap as the installed `grpctap` command does.
  */
-function readShebangFlags(main) {
+function readShebang(main) {
   const firstLine = readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
-  const match = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(firstLine);
-  return match ? match[1].trim().split(/\s+/) : [];
+  const match = /^#!\/usr\/bin\/env -S\s+(.*)$/.exec(firstLine);
+  const words = match ? match[1].trim().split(/\s+/) : [];
+  const env = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift().split('=');
+    env[name] = value.join('=');
+  }
+  return { env, flags: words[0] === 'node' ? words.slice(1) : [] };
 }
 
 /**
@@ -103,9 +109,10 @@ export async function startGrpctap(ctx, { label, useTls, files, main = ctx.grpct
   const upstream = useTls
     ? `https://127.0.0.1:${ctx.backend.tls}`
     : `http://127.0.0.1:${ctx.backend.h2c}`;
+  const shebang = readShebang(main);
   const argv = [
     process.execPath,
-    ...readShebangFlags(main),
+    ...shebang.flags,
     ...ctx.nodeFlags,
     main,
     '--listen',
@@ -124,9 +131,14 @@ export async function startGrpctap(ctx, { label, useTls, files, main = ctx.grpct
     cpus: ctx.proxyCpus,
     stdout: files.tail,
     stderrLog: logFile(ctx, label),
+    env: shebang.env,
   });
   const match = await waitForStderr(child, /listening on 127\.0\.0\.1:(\d+)/);
-  return { child, port: Number(match[1]), argv, files };
+  const shown = [
+    ...Object.entries(shebang.env).map(([name, value]) => `${name}=${value}`),
+    ...argv,
+  ];
+  return { child, port: Number(match[1]), argv: shown, files };
 }
 
 /**
