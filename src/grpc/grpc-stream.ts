@@ -121,7 +121,6 @@ export function createGrpcStream(options: GrpcStreamOptions): GrpcStream {
   const send = createDirection('send', maxMessageSize);
   const receive = createDirection('receive', maxMessageSize);
   let call: CallTarget = { service: '', method: '', path: '', authority: '' };
-  let finished = false;
   let sequence = 0;
   let firstTime = 0;
   let seenEvent = false;
@@ -144,7 +143,6 @@ export function createGrpcStream(options: GrpcStreamOptions): GrpcStream {
   }
 
   function finish(event: ChannelEvent, status: number | null): void {
-    finished = true;
     stream.finished = true;
     send.decoder = null;
     receive.decoder = null;
@@ -332,7 +330,7 @@ export function createGrpcStream(options: GrpcStreamOptions): GrpcStream {
   }
 
   function push(event: ChannelEvent): GrpcStepResult {
-    if (finished) return EMPTY_STEP;
+    if (stream.finished) return EMPTY_STEP;
     if (!seenEvent) {
       seenEvent = true;
       firstTime = event.time;
