@@ -67,6 +67,12 @@ export function forwardStream(options: ForwardStreamOptions): void {
   let upstream: ClientHttp2Stream | null = null;
   let done = false;
   let responseEnded = false;
+  /**
+   * The response ended without trailers and observers have not been told yet. An upstream may
+   * send RST_STREAM right after END_STREAM (a Node server's `close(code)` does), and the client
+   * then sees the reset, so the end is reported only once the stream closes without one.
+   */
+  let endPending = false;
   let requestTrailers: string[] | null = null;
   let responseTrailers: string[] | null = null;
   let upstreamError: Error | null = null;
@@ -81,6 +87,11 @@ export function forwardStream(options: ForwardStreamOptions): void {
     ? (event: ChannelEvent): void => observer.onEvent(event)
     : (_event: ChannelEvent): void => {};
   const base = (direction: Direction) => ({ streamId, direction, time: Date.now() });
+  const reportPendingEnd = (): void => {
+    if (!endPending) return;
+    endPending = false;
+    emit({ kind: 'endReceived', ...base('receive') });
+  };
 
   function abort(
     http2Code: number,
@@ -127,6 +138,8 @@ export function forwardStream(options: ForwardStreamOptions): void {
   });
   clientStream.on('close', () => {
     if (done) return;
+    // The client is done with a response that ended: a reset it sends now does not undo that.
+    reportPendingEnd();
     const code = clientStream.rstCode ?? HTTP2_NO_ERROR;
     if (code === HTTP2_NO_ERROR && responseEnded) {
       done = true;
@@ -253,15 +266,15 @@ export function forwardStream(options: ForwardStreamOptions): void {
     const finishResponse = (): void => {
       responseEnded = true;
       clientStream.end();
-      emit(
-        responseTrailers
-          ? {
-              kind: 'trailersReceived',
-              ...base('receive'),
-              headers: toHeaderList(responseTrailers),
-            }
-          : { kind: 'endReceived', ...base('receive') },
-      );
+      if (responseTrailers) {
+        emit({
+          kind: 'trailersReceived',
+          ...base('receive'),
+          headers: toHeaderList(responseTrailers),
+        });
+      } else {
+        endPending = true;
+      }
     };
     up.on('response', (_headers: IncomingHttpHeaders, flags: number, raw: string[]) => {
       if (done || clientStream.destroyed) return;
@@ -321,6 +334,7 @@ export function forwardStream(options: ForwardStreamOptions): void {
       }
       const code = up.rstCode ?? HTTP2_NO_ERROR;
       if (code === HTTP2_NO_ERROR && responseEnded) {
+        reportPendingEnd();
         if (!clientStream.closed && clientStream.readable) clientStream.close(HTTP2_NO_ERROR);
         return;
       }

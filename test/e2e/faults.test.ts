@@ -19,6 +19,12 @@ import { createTestPki, type TestPki } from '../helpers/test-pki.js';
 
 const GRPC_REQUEST = { ':method': 'POST', 'content-type': 'application/grpc', te: 'trailers' };
 
+/** Paths whose response ends without trailers and is then reset with this code. */
+const END_THEN_RESET: Readonly<Record<string, number>> = {
+  '/fault.Svc/EndThenReset': http2.constants.NGHTTP2_INTERNAL_ERROR,
+  '/fault.Svc/EndThenStop': http2.constants.NGHTTP2_NO_ERROR,
+};
+
 async function closedPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,6 +56,16 @@ describe('faults: the affected call fails clearly and the proxy keeps serving', 
     upstream = await startH2Server((stream, headers) => {
       const path = headers[':path'];
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      const endThenReset = END_THEN_RESET[String(path)];
+      if (endThenReset !== undefined) {
+        // END_STREAM first, RST_STREAM once it has surely gone out. The request stays open, and
+        // is read: Node closes a stream whose request nobody reads as soon as it has answered.
+        stream.resume();
+        stream.end(Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]), () => {
+          setTimeout(() => stream.close(endThenReset), 50);
+        });
+        return;
+      }
       stream.write(Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]));
       if (path === '/fault.Svc/Reset') stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       else if (path === '/fault.Svc/Drop') stream.session?.destroy();
@@ -184,6 +200,49 @@ describe('faults: the affected call fails clearly and the proxy keeps serving', 
       (r) => r.event === 'end' && (r.error as { code?: string } | null)?.code === 'INTERNAL_ERROR',
     );
     assert.equal((end.error as { side: string }).side, 'upstream');
+    await stillServes();
+  });
+
+  /** Calls `method` with its request left open; resolves with the client stream's reset code. */
+  async function callWithOpenRequest(method: string): Promise<number | undefined> {
+    const session = await connectThroughProxy(proxy.port, `localhost:${upstream.port}`, proxyCa);
+    try {
+      const stream = session.request({ ...GRPC_REQUEST, ':path': `/fault.Svc/${method}` });
+      stream.on('error', () => {});
+      stream.resume();
+      await new Promise((resolve) => stream.once('close', resolve));
+      return stream.rstCode;
+    } finally {
+      session.close();
+    }
+  }
+
+  /** The `end` record of the call to `method` (one call per method in this suite). */
+  async function endRecordOf(method: string): Promise<Record<string, unknown>> {
+    const flow = await proxy.waitForRecord((r) => r.event === 'flow' && r.method === method);
+    const end = proxy.records().find((r) => r.event === 'end' && r.flowId === flow.flowId);
+    assert.ok(end, `an end record for ${method}`);
+    return end;
+  }
+
+  test('records a reset that follows the end of a response without trailers as the end', async () => {
+    const rstCode = await callWithOpenRequest('EndThenReset');
+    assert.equal(rstCode, http2.constants.NGHTTP2_INTERNAL_ERROR);
+    const end = await endRecordOf('EndThenReset');
+    assert.equal(end.status, null);
+    assert.deepEqual(
+      { code: (end.error as { code: string }).code, side: (end.error as { side: string }).side },
+      { code: 'INTERNAL_ERROR', side: 'upstream' },
+    );
+    await stillServes();
+  });
+
+  test('records a response without trailers as ended when the reset after it is NO_ERROR', async () => {
+    await callWithOpenRequest('EndThenStop');
+    const end = await endRecordOf('EndThenStop');
+    assert.equal(end.error, null);
+    assert.equal(end.statusName, 'UNKNOWN');
+    assert.equal(end.message, 'response carried no grpc-status');
     await stillServes();
   });
 
