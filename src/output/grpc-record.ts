@@ -5,7 +5,8 @@
  */
 import type { Anomaly, GrpcData, GrpcEnvelope, GrpcError } from '../grpc/grpc-envelope.js';
 import { assertNever, type Direction, type HeaderList } from '../http2/channel-event.js';
-import { appendJson, LineBuilder } from './stringify-json.js';
+import { encodeBase64 } from './encode-base64.js';
+import { appendJson, LineBuilder } from './line-builder.js';
 
 interface RecordBase {
   readonly protocol: 'grpc';
@@ -83,11 +84,6 @@ export interface GrpcRecordOptions {
    * `payloadTruncated: true`. Unset: full bytes (what `--record` files always get).
    */
   readonly maxPayloadBytes?: number;
-}
-
-/** Base64 of the bytes, without copying them. */
-function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 let lastTime = Number.NaN;

@@ -15,9 +15,8 @@ import type { SchemaRegistry } from './message-schema.js';
 import type { MethodResolver } from './method-resolver.js';
 
 interface StatusSchema {
-  readonly createSchemaRegistry: typeof MessageSchemaModule.createSchemaRegistry;
-  readonly getGoogleRpcFiles: typeof GoogleRpcSchemaModule.getGoogleRpcFiles;
-  readonly GOOGLE_RPC_STATUS: string;
+  readonly schemas: typeof MessageSchemaModule;
+  readonly rpc: typeof GoogleRpcSchemaModule;
 }
 
 let statusSchema: StatusSchema | null = null;
@@ -33,12 +32,9 @@ let statusSchema: StatusSchema | null = null;
 function loadStatusSchema(): StatusSchema {
   if (statusSchema === null) {
     const load = createRequire(import.meta.url);
-    const schemas = load('./message-schema.js') as typeof MessageSchemaModule;
-    const rpc = load('./google-rpc-schema.js') as typeof GoogleRpcSchemaModule;
     statusSchema = {
-      createSchemaRegistry: schemas.createSchemaRegistry,
-      getGoogleRpcFiles: rpc.getGoogleRpcFiles,
-      GOOGLE_RPC_STATUS: rpc.GOOGLE_RPC_STATUS,
+      schemas: load('./message-schema.js') as typeof MessageSchemaModule,
+      rpc: load('./google-rpc-schema.js') as typeof GoogleRpcSchemaModule,
     };
   }
   return statusSchema;
@@ -141,11 +137,11 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
     const key = reflected ?? noReflection;
     let merged = statusRegistries.get(key);
     if (merged === undefined) {
-      const { createSchemaRegistry, getGoogleRpcFiles } = loadStatusSchema();
-      merged = createSchemaRegistry([
+      const { schemas, rpc } = loadStatusSchema();
+      merged = schemas.createSchemaRegistry([
         ...(registry?.files ?? []),
         ...(reflected?.files ?? []),
-        ...getGoogleRpcFiles(),
+        ...rpc.getGoogleRpcFiles(),
       ]);
       statusRegistries.set(key, merged);
     }
@@ -170,7 +166,7 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
     },
     decodeStatusDetails(bytes, _path, authority) {
       return guarded(() =>
-        withSchema(statusRegistryFor(authority), loadStatusSchema().GOOGLE_RPC_STATUS, bytes),
+        withSchema(statusRegistryFor(authority), loadStatusSchema().rpc.GOOGLE_RPC_STATUS, bytes),
       );
     },
   };

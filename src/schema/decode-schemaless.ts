@@ -8,6 +8,7 @@
  */
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { Anomaly } from '../grpc/grpc-envelope.js';
+import { encodeBase64 } from '../output/encode-base64.js';
 import {
   describeFixed32,
   describeFixed64,
@@ -35,8 +36,8 @@ export interface SchemalessResult {
   readonly anomalies: readonly Anomaly[];
   /**
    * Long strings of the view (texts, base64 of bytes) that JSON holds as they are, with no
-   * character escaped; for `appendJson` in `src/output/stringify-json.ts`. May name strings the view ended up
-   * not using.
+   * character escaped; for `appendJson` in `src/output/line-builder.ts`. May name strings the
+   * view ended up not using.
    */
   readonly plainStrings: readonly string[];
 }
@@ -232,13 +233,9 @@ function describeLengthDelimited(
   return { bytes: toBase64(content, budget.plain) };
 }
 
-/**
- * Standard base64 with padding, done natively: the wire package's `base64Encode` is JavaScript on
- * Node 20 (no `Uint8Array.prototype.toBase64`) and costs about 80 µs per 16 KiB, Node's about 1.3.
- * Base64 never needs escaping in JSON, so a long one goes to `plain`.
- */
+/** The bytes as base64; base64 never needs escaping in JSON, so a long one goes to `plain`. */
 function toBase64(bytes: Uint8Array, plain: string[]): string {
-  const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  const base64 = encodeBase64(bytes);
   if (base64.length >= PLAIN_MIN_CHARS) plain.push(base64);
   return base64;
 }

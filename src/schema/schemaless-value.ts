@@ -149,7 +149,7 @@ export const PLAIN_MIN_CHARS = 1024;
  *
  * @param plain - receives the text when it is at least {@link PLAIN_MIN_CHARS} long and no
  *   character of it needs escaping in JSON, found by the same scan that tells it is text (see
- *   `appendJson` in `src/output/stringify-json.ts`).
+ *   `appendJson` in `src/output/line-builder.ts`).
  */
 export function readPrintableText(bytes: Uint8Array, plain?: string[]): string | null {
   // Fast path, done natively: printable ASCII with tabs and line breaks is already valid UTF-8.

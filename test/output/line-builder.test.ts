@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { appendJson, LineBuilder } from '../../src/output/stringify-json.js';
+import { appendJson, LineBuilder } from '../../src/output/line-builder.js';
 
 /** What `appendJson` may be told is plain: printable ASCII that JSON writes as it is. */
 function isPlain(text: string): boolean {
