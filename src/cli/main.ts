@@ -19,11 +19,20 @@ function log(line: string): void {
   process.stderr.write(`grpctap: ${line}\n`);
 }
 
+/** The package version, from the nearest package.json above the compiled file (any outDir). */
 function readVersion(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-  ) as { version?: unknown };
-  return String(pkg.version);
+  for (let url = new URL('./', import.meta.url); ; url = new URL('../', url)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', url), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'grpctap') return String(pkg.version);
+    } catch {
+      // Not here; look one folder up.
+    }
+    if (url.pathname === '/') return 'unknown';
+  }
 }
 
 async function main(): Promise<number> {

@@ -14,11 +14,10 @@ import {
   type JsonRecord,
   only,
   pick,
-  settleWithin,
   startGrpcRig,
   waitForCallRecords,
-  waitUntil,
 } from './grpc-harness.js';
+import { settleWithin, waitUntil } from '../helpers/wait.js';
 
 /** Runs a call that must fail and returns its error. */
 async function expectFailure(call: Promise<unknown>): Promise<grpc.ServiceError> {

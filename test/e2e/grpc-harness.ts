@@ -219,24 +219,6 @@ export function decodeMessage(type: protobuf.Type, payload: Uint8Array): Record<
   return type.toObject(type.decode(payload), { longs: String, defaults: true });
 }
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves once `check` returns true (polled every 20 ms), or rejects after `timeoutMs`. */
-export async function waitUntil(
-  check: () => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** grpc-js generated clients have no static method types. */
 type ClientMethod = (...args: unknown[]) => unknown;
 
@@ -245,21 +227,4 @@ export function getMethod(client: grpc.Client, name: string): ClientMethod {
   const fn = (client as unknown as Record<string, ClientMethod | undefined>)[name];
   if (!fn) throw new Error(`no method ${name}`);
   return fn.bind(client);
-}
-
-/** Resolves with `promise`'s outcome, or with `fallback` after `timeoutMs` (timer cleared). */
-export async function settleWithin<T, F>(
-  promise: Promise<T>,
-  timeoutMs: number,
-  fallback: F,
-): Promise<T | F> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<F>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

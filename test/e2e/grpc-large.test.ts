@@ -20,11 +20,10 @@ import {
   type JsonRecord,
   only,
   recordsOfFlow,
-  sleep,
   startGrpcRig,
   waitForCallRecords,
-  waitUntil,
 } from './grpc-harness.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const MIB = 1024 * 1024;
 const UNLIMITED: grpc.ClientOptions = {

@@ -19,8 +19,8 @@ import {
   startGrpcRig,
   waitForCallRecords,
   waitForCallStart,
-  waitUntil,
 } from './grpc-harness.js';
+import { waitUntil } from '../helpers/wait.js';
 
 describe('the --record file', () => {
   let rig: GrpcRig;

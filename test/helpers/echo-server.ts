@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fixturePath } from './repo-root.js';
+import { sleep } from './wait.js';
 
 export const ECHO_PROTO = fixturePath('e2e', 'echo.proto');
 
@@ -42,8 +43,6 @@ export interface EchoServer {
   readonly cancelled: Promise<void>[];
   close(): Promise<void>;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Metadata the server sends back: response header `x-echo` and trailer `x-trailer`. */
 function echoMetadata(

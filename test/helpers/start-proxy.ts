@@ -37,7 +37,7 @@ export interface StartProxyOptions {
   readonly certsDir?: string;
 }
 
-/** Runs the real CLI (`dist/src/cli/main.js`) on 127.0.0.1:0 and waits for `listening on`. */
+/** Runs the real CLI (`src/cli/main.js` of the same build as the tests) on 127.0.0.1:0 and waits for `listening on`. */
 export async function startProxy(options: StartProxyOptions = {}): Promise<ProxyProcess> {
   const ownDir = options.certsDir === undefined;
   const certsDir = options.certsDir ?? (await mkdtemp(join(tmpdir(), 'grpctap-certs-')));

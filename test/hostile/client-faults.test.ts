@@ -13,15 +13,9 @@ import {
   rawSocketOf,
   startH2Server,
 } from '../helpers/h2-peers.js';
-import {
-  grpcMessage,
-  type JsonRecord,
-  readRecordFile,
-  readRssMiB,
-  sleep,
-  waitUntil,
-} from './hostile-harness.js';
+import { grpcMessage, type JsonRecord, readRecordFile, readRssMiB } from './hostile-harness.js';
 import { type HostileRig, startHostileRig } from './hostile-rig.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const MIB = 1024 * 1024;
 

@@ -20,10 +20,9 @@ import {
   grpcRequestHeaders,
   openTunnel,
   readRecordFile,
-  sleep,
-  waitUntil,
 } from './hostile-harness.js';
 import { type HostileRig, startHostileRig } from './hostile-rig.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 /** Everything the peer sends until it closes (or `timeoutMs` passes), as Latin-1 text. */
 function readUntilClose(socket: net.Socket, timeoutMs = 5000): Promise<string> {

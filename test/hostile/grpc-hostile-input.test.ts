@@ -26,9 +26,9 @@ import {
   type JsonRecord,
   readRecordFile,
   readRssMiB,
-  waitUntil,
 } from './hostile-harness.js';
 import { type HostileRig, startHostileRig } from './hostile-rig.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const CAP = 4 * 1024 * 1024;
 

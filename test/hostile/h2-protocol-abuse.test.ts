@@ -38,10 +38,9 @@ import {
   grpcRequestHeaders,
   readRecordFile,
   readRssMiB,
-  sleep,
-  waitUntil,
 } from './hostile-harness.js';
 import { type HostileRig, startHostileRig } from './hostile-rig.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 /** The proxy runs with `--handshake-timeout 1s`: a dead session is gone within about 2 s. */
 const REAP_WITHIN_MS = 6000;

@@ -31,19 +31,6 @@ export function countOpenFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves once `check` returns true (polled every 20 ms), or rejects after `timeoutMs`. */
-export async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /**
  * Resolves with `true` when the socket closes within `timeoutMs`, else `false`. Reads (and drops)
  * whatever arrives meanwhile, since a paused socket never sees the peer's FIN.

@@ -16,7 +16,8 @@ import {
 } from '../helpers/echo-server.js';
 import { type ProxyProcess, startProxy } from '../helpers/start-proxy.js';
 import { createTestPki, type TestPki } from '../helpers/test-pki.js';
-import { assertRecordsKept, readRecordFile, recordsOfCall, waitUntil } from './hostile-harness.js';
+import { assertRecordsKept, readRecordFile, recordsOfCall } from './hostile-harness.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** A bidirectional call kept open across a hostile case: it must still echo, then end OK. */
 export interface HealthyCall {

@@ -14,7 +14,8 @@ import { EchoClient, startEchoServer } from '../helpers/echo-server.js';
 import { callUnary } from '../helpers/grpc-calls.js';
 import { startProxy } from '../helpers/start-proxy.js';
 import { createTestPki } from '../helpers/test-pki.js';
-import { readRecordFile, waitUntil } from './hostile-harness.js';
+import { readRecordFile } from './hostile-harness.js';
+import { waitUntil } from '../helpers/wait.js';
 
 type StreamMethod = (request: object) => grpc.ClientReadableStream<EchoReply>;
 

@@ -15,8 +15,9 @@ import * as grpc from '@grpc/grpc-js';
 import forge from 'node-forge';
 import { type H2Server, startH2Server } from '../helpers/h2-peers.js';
 import { createTestPki } from '../helpers/test-pki.js';
-import { grpcMessage, type JsonRecord, readRecordFile, waitUntil } from './hostile-harness.js';
+import { grpcMessage, type JsonRecord, readRecordFile } from './hostile-harness.js';
 import { type HostileRig, startHostileRig } from './hostile-rig.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

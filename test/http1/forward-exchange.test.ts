@@ -3,12 +3,12 @@ import http from 'node:http';
 import { describe, it } from 'node:test';
 import {
   connectRaw,
-  delay,
   findClosedPort,
   send,
   startProxy,
   startUpstream,
 } from './forwarder-harness.js';
+import { sleep } from '../helpers/wait.js';
 
 const EXPECT_REQUEST =
   'POST /upload HTTP/1.1\r\nHost: up\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n';
@@ -34,7 +34,7 @@ describe('Expect: 100-continue relayed end to end', () => {
     const proxy = await startProxy(upstream.target);
     const client = await connectRaw(proxy.port);
     client.socket.write(EXPECT_REQUEST);
-    await delay(150);
+    await sleep(150);
     assert.equal(client.received(), '', 'nothing before the upstream decides');
     await client.waitFor('HTTP/1.1 100 Continue\r\n\r\n');
     assert.equal(client.received(), 'HTTP/1.1 100 Continue\r\n\r\n');
@@ -261,7 +261,7 @@ describe('streaming bodies', () => {
     const proxy = await startProxy(upstream.target);
     const client = await connectRaw(proxy.port);
     client.socket.write('GET /slow HTTP/1.1\r\nHost: up\r\n\r\n');
-    await delay(50);
+    await sleep(50);
     client.socket.destroy();
     await closed;
     await proxy.close();
@@ -285,7 +285,7 @@ describe('back-pressure', () => {
       if (stream.write(CHUNK)) continue;
       const drained = await Promise.race([
         new Promise<boolean>((resolve) => stream.once('drain', () => resolve(true))),
-        delay(300).then(() => false),
+        sleep(300).then(() => false),
       ]);
       if (!drained) return written;
     }

@@ -225,7 +225,3 @@ export function pairs(raw: readonly string[]): [string, string][] {
   for (let i = 0; i + 1 < raw.length; i += 2) result.push([raw[i] as string, raw[i + 1] as string]);
   return result;
 }
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -8,7 +8,6 @@ import { createHttp1Forwarder } from '../../src/http1/http1-forwarder.js';
 import {
   connectRaw,
   createSelfSignedCertificate,
-  delay,
   listen,
   pairs,
   send,
@@ -17,6 +16,7 @@ import {
   type TestProxy,
   type TestUpstream,
 } from './forwarder-harness.js';
+import { sleep } from '../helpers/wait.js';
 
 interface Seen {
   method: string;
@@ -244,7 +244,7 @@ describe('http1 forwarder close()', () => {
     const proxy = await startProxy(upstream.target);
     const client = await connectRaw(proxy.port);
     client.socket.write('GET /hangs HTTP/1.1\r\nHost: x\r\n\r\n');
-    await delay(50);
+    await sleep(50);
     await proxy.forwarder.close();
     assert.equal(await client.closed(), '');
     const late = await connectRaw(proxy.port);
@@ -318,7 +318,7 @@ describe('http1 forwarder with sockets the listener prepared', () => {
     const port = await listen(front);
     const client = await connectRaw(port);
     client.socket.write('GE');
-    await delay(20);
+    await sleep(20);
     client.socket.write('T /sniffed HTTP/1.1\r\nHost: x\r\n\r\n');
     await client.waitFor('plain /sniffed');
     client.socket.destroy();
