@@ -1,5 +1,5 @@
 import { generateKeyPair, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -11,6 +11,8 @@ import {
   parseCertificateAuthority,
 } from './certificate-authority.js';
 import { createCaCertificate } from './create-ca-certificate.js';
+import { createDirectory } from './create-directory.js';
+import { describeCause, errorCode } from './fs-error.js';
 
 /** File name of the CA certificate inside the certs directory. */
 export const CA_CERT_FILE = 'ca.pem';
@@ -97,10 +99,13 @@ export async function loadOrCreateCa(
 
 /** Creates the CA files; returns null when another process published a key first. */
 async function createCa(dir: string, paths: CaPaths): Promise<CertificateAuthority | null> {
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  } catch (cause) {
-    throw new CaError('CA_UNWRITABLE', dir, `cannot create ${dir}: ${describe(cause)}`, { cause });
+  const failure = await createDirectory(dir, 0o700);
+  if (failure !== null) {
+    throw new CaError(
+      'CA_UNWRITABLE',
+      failure.path,
+      `cannot create directory ${failure.path}: ${failure.reason}`,
+    );
   }
   const keys = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
   const certPem = createCaCertificate(keys);
@@ -136,7 +141,9 @@ async function publishFile(path: string, text: string, mode: number): Promise<bo
     if (code !== undefined && NO_HARD_LINKS.has(code)) {
       return writeInPlace(path, text, mode);
     }
-    throw new CaError('CA_UNWRITABLE', path, `cannot write ${path}: ${describe(cause)}`, { cause });
+    throw new CaError('CA_UNWRITABLE', path, `cannot write ${path}: ${describeCause(cause)}`, {
+      cause,
+    });
   } finally {
     await unlink(temporary).catch(() => undefined);
   }
@@ -150,7 +157,9 @@ async function writeInPlace(path: string, text: string, mode: number): Promise<b
     if (errorCode(cause) === 'EEXIST') {
       return false;
     }
-    throw new CaError('CA_UNWRITABLE', path, `cannot write ${path}: ${describe(cause)}`, { cause });
+    throw new CaError('CA_UNWRITABLE', path, `cannot write ${path}: ${describeCause(cause)}`, {
+      cause,
+    });
   }
 }
 
@@ -165,7 +174,7 @@ async function readOptional(path: string, paths: CaPaths): Promise<string | null
     throw new CaError(
       'CA_UNREADABLE',
       path,
-      `cannot read ${path}: ${describe(cause)}; fix its permissions, or ${describeFix(paths)}`,
+      `cannot read ${path}: ${describeCause(cause)}; fix its permissions, or ${describeFix(paths)}`,
       { cause },
     );
   }
@@ -193,14 +202,4 @@ async function collectWarnings(ca: CertificateAuthority): Promise<string[]> {
     );
   }
   return warnings;
-}
-
-function errorCode(cause: unknown): string | undefined {
-  return cause instanceof Error && 'code' in cause && typeof cause.code === 'string'
-    ? cause.code
-    : undefined;
-}
-
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -244,6 +244,23 @@ describe('loadOrCreateCa with existing files', () => {
   it('reports a certs directory it cannot create', async () => {
     const file = join(root, 'a-file');
     await writeFile(file, '');
-    await assert.rejects(loadOrCreateCa(join(file, 'certs')), { code: 'CA_UNWRITABLE' });
+    await assert.rejects(loadOrCreateCa(join(file, 'certs')), {
+      code: 'CA_UNWRITABLE',
+      file,
+      message: `cannot create directory ${file}: it exists and is not a directory`,
+    });
   });
+
+  it(
+    'reports a certs directory under /proc instead of retrying mkdir forever',
+    { timeout: 10_000 },
+    async () => {
+      await assert.rejects(loadOrCreateCa('/proc/self/grpctap-nowhere/certs'), {
+        code: 'CA_UNWRITABLE',
+        file: '/proc/self/grpctap-nowhere',
+        message:
+          /^cannot create directory \/proc\/self\/grpctap-nowhere: ENOENT: no such file or directory/,
+      });
+    },
+  );
 });
