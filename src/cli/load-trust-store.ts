@@ -22,7 +22,7 @@ export async function loadTrustStore(extraFiles: readonly string[]): Promise<str
     try {
       store.push(await readFile(path, 'utf8'));
     } catch (error) {
-      throw new Error(`cannot read --upstream-ca ${path}: ${(error as Error).message}`, {
+      throw new Error(`--upstream-ca ${path}: ${(error as Error).message}`, {
         cause: error,
       });
     }

@@ -7,11 +7,10 @@
 // messages) come from the heap and stay there once freed; 15-45 MiB lower peaks (other C
 // libraries ignore it). docs/performance.md, "Levers". `npm start` sets the same.
 import { readFileSync } from 'node:fs';
-import { SchemaLoadError } from '../schema/schema-load-error.js';
-import { CaError } from '../tls/ca-error.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { formatCaReport } from './ca-report.js';
-import { parseCommand } from './parse-options.js';
+import { describeFailure } from './describe-failure.js';
+import { type ParsedCommand, parseCommand } from './parse-options.js';
 import { runProxy } from './run-proxy.js';
 import { USAGE } from './usage.js';
 
@@ -35,8 +34,7 @@ function readVersion(): string {
   }
 }
 
-async function main(): Promise<number> {
-  const command = parseCommand(process.argv.slice(2), process.env);
+async function run(command: ParsedCommand): Promise<number> {
   switch (command.kind) {
     case 'help':
       process.stdout.write(USAGE);
@@ -45,7 +43,7 @@ async function main(): Promise<number> {
       process.stdout.write(`${readVersion()}\n`);
       return 0;
     case 'error':
-      log(`${command.message}\n\n${USAGE}`);
+      log(command.message);
       return 2;
     case 'ca': {
       const { ca, created, warnings } = await loadOrCreateCa(command.certsDir);
@@ -72,15 +70,26 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const expected =
-      error instanceof CaError ||
-      error instanceof SchemaLoadError ||
-      (error as { code?: string }).code === 'EADDRINUSE' ||
-      (error as Error).message?.startsWith('--');
-    log(expected ? (error as Error).message : `fatal: ${(error as Error).stack ?? String(error)}`);
-    process.exit(1);
-  },
-);
+/** Usage errors exit 2, failures the user can fix exit 1 with one line, bugs exit 1 with a stack. */
+async function main(): Promise<number> {
+  const command = parseCommand(process.argv.slice(2), process.env);
+  try {
+    return await run(command);
+  } catch (error) {
+    const context =
+      command.kind === 'proxy'
+        ? {
+            certsDir: command.options.certsDir,
+            listen: formatListen(command.options.listenHost, command.options.listenPort),
+          }
+        : { certsDir: command.kind === 'ca' ? command.certsDir : '' };
+    log(describeFailure(error, context) ?? `fatal: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}
+
+function formatListen(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+void main().then((code) => process.exit(code));

@@ -1,8 +1,9 @@
-import { parseArgs } from 'node:util';
 import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_STREAM_WINDOW_BYTES,
 } from '../http2/session-settings.js';
+import { parseReverseUrl } from '../listener/proxy-mode.js';
+import { type FlagArity, type TokenizedArgv, tokenizeArgv } from './tokenize-argv.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -41,31 +42,44 @@ export type ParsedCommand =
 /** 254 MiB: above gRPC's usual 4 MiB default yet below what a 32-bit length prefix allows. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 254 * 1024 * 1024;
 
+/** Largest `--max-message-size`: the 4-byte gRPC length prefix cannot declare more. */
+export const MAX_MESSAGE_SIZE_LIMIT = 4 * 1024 ** 3;
+/** Longest timeout: 24 days, below the 2^31-1 ms that Node's timers can hold. */
+export const MAX_TIMEOUT_MS = 24 * 24 * 60 * 60 * 1000;
+const MAX_INT31 = 2 ** 31 - 1;
+
+/** Every flag, and what its value must look like (said in usage errors: `expected ...`). */
 const FLAGS = {
-  listen: { type: 'string' },
-  'certs-dir': { type: 'string' },
-  output: { type: 'string' },
-  record: { type: 'string' },
-  'upstream-insecure': { type: 'boolean' },
-  'upstream-ca': { type: 'string', multiple: true },
-  'max-message-size': { type: 'string' },
-  reverse: { type: 'string' },
-  proto: { type: 'string', multiple: true },
-  'proto-path': { type: 'string', multiple: true },
-  'descriptor-set': { type: 'string', multiple: true },
-  reflect: { type: 'boolean' },
-  'proxy-auth': { type: 'string' },
-  'handshake-timeout': { type: 'string' },
-  'idle-timeout': { type: 'string' },
-  'max-connections': { type: 'string' },
-  'max-streams': { type: 'string' },
-  'stream-window': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-} as const;
+  listen: ['value', 'HOST:PORT, [IPV6]:PORT or PORT, with PORT from 0 to 65535'],
+  'certs-dir': ['value', 'a directory'],
+  output: ['value', 'text or json'],
+  record: ['value', 'a file'],
+  'upstream-insecure': ['switch', '1, 0, true or false'],
+  'upstream-ca': ['value', 'a PEM file'],
+  'max-message-size': ['value', 'a size such as 4MiB, 64KiB or 1048576'],
+  reverse: ['value', 'https://HOST:PORT or http://HOST:PORT'],
+  proto: ['value', 'a .proto file or a directory'],
+  'proto-path': ['value', 'a directory'],
+  'descriptor-set': ['value', 'a FileDescriptorSet file'],
+  reflect: ['switch', '1, 0, true or false'],
+  'proxy-auth': ['value', 'USER:PASSWORD'],
+  'handshake-timeout': ['value', 'a duration such as 10s, 500ms or 2m'],
+  'idle-timeout': ['value', 'a duration such as 10s, 500ms or 2m'],
+  'max-connections': ['value', `an integer from 1 to ${MAX_INT31}`],
+  'max-streams': ['value', `an integer from 1 to ${MAX_INT31}`],
+  'stream-window': ['value', 'a size such as 1MiB, 256KiB or 65535'],
+  help: ['switch', ''],
+  version: ['switch', ''],
+} as const satisfies Record<string, readonly [FlagArity, string]>;
 
 type FlagName = keyof typeof FLAGS;
-type FlagValue = string | boolean | string[] | undefined;
+
+const ARITY = Object.fromEntries(
+  Object.entries(FLAGS).map(([name, [arity]]) => [name, arity]),
+) as Record<FlagName, FlagArity>;
+
+/** Flags the proxy never echoes back in an error. */
+const SECRET_FLAGS: ReadonlySet<FlagName> = new Set(['proxy-auth']);
 
 /** `GRPCTAP_` + the flag name in upper case with `-` as `_` (e.g. `GRPCTAP_LISTEN`). */
 export function envName(flag: string): string {
@@ -101,98 +115,178 @@ export function parseListen(value: string): { host: string; port: number } | nul
   return { host: match[1] || match[2] || '127.0.0.1', port };
 }
 
-function fromEnv(flag: FlagName, env: NodeJS.ProcessEnv): FlagValue {
-  const raw = env[envName(flag)];
-  if (raw === undefined || raw === '') return undefined;
-  const spec = FLAGS[flag];
-  if (spec.type === 'boolean') return /^(1|true|yes|on)$/i.test(raw);
-  if ('multiple' in spec)
-    return raw
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean);
-  return raw;
+function parseInteger(value: string): number | null {
+  return /^\d+$/.test(value.trim()) ? Number(value.trim()) : null;
+}
+
+function parseBoolean(value: string): boolean | null {
+  const lower = value.trim().toLowerCase();
+  return lower === '1' || lower === 'true'
+    ? true
+    : lower === '0' || lower === 'false'
+      ? false
+      : null;
+}
+
+/** A value as given: on the command line (`env` null) or in the named environment variable. */
+interface Given {
+  readonly value: string;
+  readonly env: string | null;
+}
+
+/**
+ * Reads flags the same way for every type, remembering the first usage error:
+ * `--FLAG: expected WHAT (got "VALUE")`, with ` from GRPCTAP_FLAG` when the value came from the
+ * environment. Secret values are never repeated.
+ */
+function createFlagReader(tokens: TokenizedArgv, env: NodeJS.ProcessEnv) {
+  let error: string | null = null;
+  const fail = (flag: FlagName, given: Given, expected: string = FLAGS[flag][1]): void => {
+    const shown = SECRET_FLAGS.has(flag)
+      ? 'a value that is not shown'
+      : JSON.stringify(given.value);
+    error ??= `--${flag}: expected ${expected} (got ${shown}${given.env ? ` from ${given.env}` : ''})`;
+  };
+  const given = (flag: FlagName): Given | undefined => {
+    const values = tokens.values.get(flag);
+    const last = values?.[values.length - 1];
+    if (last !== undefined) return { value: last, env: null };
+    const raw = env[envName(flag)];
+    return raw === undefined || raw === '' ? undefined : { value: raw, env: envName(flag) };
+  };
+  /** The flag's value through `parse`, or `fallback` when absent (or wrong: then `error` is set). */
+  const read = <T>(
+    flag: FlagName,
+    fallback: T,
+    parse: (value: string) => T | null,
+    range?: { readonly accepts: (value: T) => boolean; readonly expected: string },
+  ): T => {
+    const found = given(flag);
+    if (found === undefined) return fallback;
+    const parsed = parse(found.value);
+    if (parsed === null) fail(flag, found);
+    else if (range && !range.accepts(parsed)) fail(flag, found, range.expected);
+    else return parsed;
+    return fallback;
+  };
+  return {
+    get error() {
+      return error;
+    },
+    read,
+    text: (flag: FlagName): string | null =>
+      read<string | null>(flag, null, (value) => (value === '' ? null : value)),
+    list(flag: FlagName): string[] {
+      const values = tokens.values.get(flag);
+      if (values !== undefined) {
+        for (const value of values) if (value === '') fail(flag, { value, env: null });
+        return [...values];
+      }
+      const raw = env[envName(flag)] ?? '';
+      return raw
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean);
+    },
+    boolean: (flag: FlagName): boolean => read(flag, false, parseBoolean),
+  };
 }
 
 /** Parses the command line; flags win over their `GRPCTAP_*` environment variables. */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof FLAGS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
-  } catch (error) {
-    return { kind: 'error', message: (error as Error).message };
+  const tokens = tokenizeArgv(argv, ARITY, { '-h': 'help' });
+  if (tokens.values.has('help')) return { kind: 'help' };
+  if (tokens.values.has('version')) return { kind: 'version' };
+  const { problem } = tokens;
+  if (problem?.kind === 'unknownOption') {
+    return { kind: 'error', message: `unknown option ${problem.option}; see grpctap --help` };
   }
-  const values = parsed.values as Partial<Record<FlagName, FlagValue>>;
-  const get = (flag: FlagName): FlagValue => values[flag] ?? fromEnv(flag, env);
-  const str = (flag: FlagName): string | undefined => get(flag) as string | undefined;
-  const list = (flag: FlagName): string[] => (get(flag) as string[] | undefined) ?? [];
-
-  if (values.help) return { kind: 'help' };
-  if (values.version) return { kind: 'version' };
-  const certsDir = str('certs-dir') ?? 'certs';
-  const [command, ...extra] = parsed.positionals;
+  if (problem?.kind === 'missingValue') {
+    const flag = problem.flag as FlagName;
+    return { kind: 'error', message: `--${flag}: expected ${FLAGS[flag][1]} (got nothing)` };
+  }
+  const flags = createFlagReader(tokens, env);
+  const certsDir = flags.text('certs-dir') ?? 'certs';
+  const [command, ...extra] = tokens.positionals;
   if (command === 'ca') {
-    if (extra.length > 0) return { kind: 'error', message: `unexpected argument: ${extra[0]}` };
-    return { kind: 'ca', certsDir };
+    if (extra.length > 0) {
+      const message = `ca: unexpected argument ${JSON.stringify(extra[0])}; see grpctap --help`;
+      return { kind: 'error', message };
+    }
+    return flags.error === null
+      ? { kind: 'ca', certsDir }
+      : { kind: 'error', message: flags.error };
   }
-  if (command !== undefined) return { kind: 'error', message: `unknown command: ${command}` };
+  if (command !== undefined) {
+    const message = `unknown command ${JSON.stringify(command)}; see grpctap --help`;
+    return { kind: 'error', message };
+  }
+  const options = readProxyOptions(flags, certsDir);
+  return flags.error === null
+    ? { kind: 'proxy', options }
+    : { kind: 'error', message: flags.error };
+}
 
-  const listen = parseListen(str('listen') ?? '127.0.0.1:8080');
-  if (!listen) return { kind: 'error', message: `--listen takes HOST:PORT, got ${str('listen')}` };
-  const output = str('output') ?? 'text';
-  if (output !== 'text' && output !== 'json') {
-    return { kind: 'error', message: `--output takes text or json, got ${output}` };
-  }
-  const maxMessageSize = parseByteSize(str('max-message-size') ?? String(DEFAULT_MAX_MESSAGE_SIZE));
-  if (maxMessageSize === null || maxMessageSize < 1) {
-    return {
-      kind: 'error',
-      message: `--max-message-size takes a byte count, got ${str('max-message-size')}`,
-    };
-  }
-  const handshakeTimeoutMs = parseDuration(str('handshake-timeout') ?? '10s');
-  const idleTimeoutMs = parseDuration(str('idle-timeout') ?? '300s');
-  if (handshakeTimeoutMs === null || idleTimeoutMs === null) {
-    return { kind: 'error', message: 'timeouts take a duration such as 10s, 500ms or 2m' };
-  }
-  const maxConnections = Number(str('max-connections') ?? '10000');
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
-    return { kind: 'error', message: `--max-connections takes a positive integer` };
-  }
-  const maxStreams = Number(str('max-streams') ?? String(DEFAULT_MAX_CONCURRENT_STREAMS));
-  if (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 2 ** 31 - 1) {
-    return { kind: 'error', message: '--max-streams takes a positive integer' };
-  }
-  const streamWindow = parseByteSize(str('stream-window') ?? String(DEFAULT_STREAM_WINDOW_BYTES));
-  if (streamWindow === null || streamWindow < 65_535 || streamWindow > 2 ** 31 - 1) {
-    return { kind: 'error', message: '--stream-window takes a size from 65535 bytes to 2GiB-1' };
-  }
-  const proxyAuth = str('proxy-auth') ?? null;
-  if (proxyAuth !== null && !proxyAuth.includes(':')) {
-    return { kind: 'error', message: '--proxy-auth takes USER:PASSWORD' };
-  }
+function readProxyOptions(
+  flags: ReturnType<typeof createFlagReader>,
+  certsDir: string,
+): ProxyOptions {
+  const listen = flags.read('listen', { host: '127.0.0.1', port: 8080 }, parseListen);
+  const output = flags.read<OutputFormat>('output', 'text', (value) =>
+    value === 'text' || value === 'json' ? value : null,
+  );
+  const reverse = flags.read<string | null>('reverse', null, (value) =>
+    parseReverseUrl(value) === null ? null : value,
+  );
+  const proxyAuth = flags.read<string | null>('proxy-auth', null, (value) =>
+    value.includes(':') ? value : null,
+  );
+  const size = (flag: FlagName, fallback: number, min: number, max: number, expected: string) =>
+    flags.read(flag, fallback, parseByteSize, {
+      accepts: (bytes) => bytes >= min && bytes <= max,
+      expected,
+    });
+  const duration = (flag: FlagName, fallback: number, min: number, expected: string) =>
+    flags.read(flag, fallback, parseDuration, {
+      accepts: (ms) => ms >= min && ms <= MAX_TIMEOUT_MS,
+      expected,
+    });
+  const integer = (flag: FlagName, fallback: number) =>
+    flags.read(flag, fallback, parseInteger, {
+      accepts: (value) => value >= 1 && value <= MAX_INT31,
+      expected: FLAGS[flag][1],
+    });
   return {
-    kind: 'proxy',
-    options: {
-      listenHost: listen.host,
-      listenPort: listen.port,
-      certsDir,
-      output,
-      record: str('record') ?? null,
-      upstreamInsecure: (get('upstream-insecure') as boolean | undefined) ?? false,
-      upstreamCa: list('upstream-ca'),
-      maxMessageSize,
-      reverse: str('reverse') ?? null,
-      proto: list('proto'),
-      protoPath: list('proto-path'),
-      descriptorSet: list('descriptor-set'),
-      reflect: (get('reflect') as boolean | undefined) ?? false,
-      proxyAuth,
-      handshakeTimeoutMs,
-      idleTimeoutMs,
-      maxConnections,
-      maxStreams,
-      streamWindow,
-    },
+    listenHost: listen.host,
+    listenPort: listen.port,
+    certsDir,
+    output,
+    record: flags.text('record'),
+    upstreamInsecure: flags.boolean('upstream-insecure'),
+    upstreamCa: flags.list('upstream-ca'),
+    maxMessageSize: size(
+      'max-message-size',
+      DEFAULT_MAX_MESSAGE_SIZE,
+      1,
+      MAX_MESSAGE_SIZE_LIMIT,
+      'a size from 1 byte to 4GiB',
+    ),
+    reverse,
+    proto: flags.list('proto'),
+    protoPath: flags.list('proto-path'),
+    descriptorSet: flags.list('descriptor-set'),
+    reflect: flags.boolean('reflect'),
+    proxyAuth,
+    handshakeTimeoutMs: duration('handshake-timeout', 10_000, 1, 'a duration from 1ms to 34560m'),
+    idleTimeoutMs: duration('idle-timeout', 300_000, 0, 'a duration from 0 (never) to 34560m'),
+    maxConnections: integer('max-connections', 10_000),
+    maxStreams: integer('max-streams', DEFAULT_MAX_CONCURRENT_STREAMS),
+    streamWindow: size(
+      'stream-window',
+      DEFAULT_STREAM_WINDOW_BYTES,
+      65_535,
+      MAX_INT31,
+      'a size from 65535 to 2147483647 bytes',
+    ),
   };
 }

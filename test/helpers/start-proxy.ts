@@ -2,9 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+import { CLI_MAIN } from './run-cli.js';
 
 export interface ProxyProcess {
   readonly host: string;
@@ -35,6 +33,8 @@ export interface StartProxyOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Reuse a certs dir (default: a fresh temp dir, removed on stop). */
   readonly certsDir?: string;
+  /** False leaves stdout unread (a reader that stalls); `lines` then stays empty. Default true. */
+  readonly readStdout?: boolean;
 }
 
 /** Runs the real CLI (`src/cli/main.js` of the same build as the tests) on 127.0.0.1:0 and waits for `listening on`. */
@@ -45,7 +45,7 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Proxy
   const child = spawn(
     process.execPath,
     [
-      MAIN,
+      CLI_MAIN,
       '--listen',
       '127.0.0.1:0',
       '--certs-dir',
@@ -62,12 +62,15 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Proxy
   const notify = (): void => {
     for (const listener of listeners) listener();
   };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (stdoutRest + chunk).split('\n');
-    stdoutRest = parts.pop() ?? '';
-    lines.push(...parts);
-    notify();
-  });
+  if (options.readStdout === false) child.stdout?.pause();
+  else {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (stdoutRest + chunk).split('\n');
+      stdoutRest = parts.pop() ?? '';
+      lines.push(...parts);
+      notify();
+    });
+  }
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
     if (process.env.GRPCTAP_TEST_VERBOSE) process.stderr.write(chunk);

@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { EchoReply } from '../helpers/echo-server.js';
 import { EchoClient, startEchoServer } from '../helpers/echo-server.js';
 import { callUnary } from '../helpers/grpc-calls.js';
+import { runCli } from '../helpers/run-cli.js';
 import { startProxy } from '../helpers/start-proxy.js';
 import { createTestPki } from '../helpers/test-pki.js';
 import { readRecordFile } from './hostile-harness.js';
@@ -19,29 +20,15 @@ import { waitUntil } from '../helpers/wait.js';
 
 type StreamMethod = (request: object) => grpc.ClientReadableStream<EchoReply>;
 
-/** Runs the proxy CLI to completion with `args`; resolves with its exit code and stderr. */
+/** Runs the proxy CLI with `args` until it exits, stopping it with SIGTERM once it listens. */
 async function runToExit(
   args: readonly string[],
 ): Promise<{ code: number | null; stderr: string }> {
-  const { spawn } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
-  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
   const certs = await mkdtemp(join(tmpdir(), 'grpctap-certs-'));
   try {
-    const child = spawn(
-      process.execPath,
-      [main, '--listen', '127.0.0.1:0', '--certs-dir', certs, ...args],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      if (stderr.includes('listening on')) child.kill('SIGTERM');
+    return await runCli(['--listen', '127.0.0.1:0', '--certs-dir', certs, ...args], {
+      terminateOn: /listening on/,
     });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { code, stderr };
   } finally {
     await rm(certs, { recursive: true, force: true });
   }

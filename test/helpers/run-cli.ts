@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI entry point of the same build as the tests (`.build/test/src/cli/main.js`). */
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface RunCliOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Sends SIGTERM once stderr matches (e.g. `/listening on/`). */
+  readonly terminateOn?: RegExp;
+  /** Sends SIGTERM after this many ms if the CLI is still running. */
+  readonly terminateAfterMs?: number;
+  /** Sends SIGKILL after this many ms (default 30 s); the result then says `killed: true`. */
+  readonly killAfterMs?: number;
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** From spawn to exit. */
+  readonly elapsedMs: number;
+  /** From our SIGTERM to exit; null when none was sent. */
+  readonly afterTerminateMs: number | null;
+  /** True when the CLI had to be killed with SIGKILL. */
+  readonly killed: boolean;
+}
+
+/** Runs the real CLI with `args` until it exits (for exit codes and one-line errors). */
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let terminatedAt: number | null = null;
+  let killed = false;
+  const terminate = (): void => {
+    if (terminatedAt !== null || child.exitCode !== null) return;
+    terminatedAt = Date.now();
+    child.kill('SIGTERM');
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    if (options.terminateOn?.test(stderr)) terminate();
+  });
+  const termTimer =
+    options.terminateAfterMs === undefined
+      ? undefined
+      : setTimeout(terminate, options.terminateAfterMs);
+  const killTimer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, options.killAfterMs ?? 30_000);
+  return new Promise((resolve) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(termTimer);
+      clearTimeout(killTimer);
+      const now = Date.now();
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        elapsedMs: now - started,
+        afterTerminateMs: terminatedAt === null ? null : now - terminatedAt,
+        killed,
+      });
+    });
+  });
+}
