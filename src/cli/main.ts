@@ -12,6 +12,7 @@ import { formatCaReport } from './ca-report.js';
 import { describeFailure } from './describe-failure.js';
 import { type ParsedCommand, parseCommand } from './parse-options.js';
 import { runProxy } from './run-proxy.js';
+import { runUntilSignal } from './run-until-signal.js';
 import { USAGE } from './usage.js';
 
 function log(line: string): void {
@@ -51,22 +52,8 @@ async function run(command: ParsedCommand): Promise<number> {
       process.stdout.write(formatCaReport(ca, created));
       return 0;
     }
-    case 'proxy': {
-      // Listen for signals before the proxy starts: one arriving right after "listening on"
-      // must still flush and exit 0.
-      const signalled = new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          log(`${signal}: flushing records and exiting`);
-          resolve();
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
-      const proxy = await runProxy(command.options, log);
-      await signalled;
-      await proxy.stop();
-      return 0;
-    }
+    case 'proxy':
+      return runUntilSignal(() => runProxy(command.options, log), { log });
   }
 }
 

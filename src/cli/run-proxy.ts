@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ClientHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
 import { createObserverHub } from '../flow/observer-hub.js';
@@ -17,6 +16,7 @@ import { createKeylogWriter, type KeylogWriter } from '../tls/keylog-writer.js';
 import { createLeafContextCache } from '../tls/leaf-context-cache.js';
 import { createLeafMinter } from '../tls/leaf-minter.js';
 import { loadTrustStore } from './load-trust-store.js';
+import { openRecordFile, openStdout } from './open-output-stream.js';
 import type { ProxyOptions } from './parse-options.js';
 
 /** Most bytes the stdout tail may queue before lines are dropped (a reader that stalls). */
@@ -62,24 +62,11 @@ export interface RunningProxy {
   readonly address: { host: string; port: number };
   /** Stops listening, closes connections and flushes every record. */
   stop(): Promise<void>;
-}
-
-/**
- * Opens the `--record` file before anything listens: a path that cannot be opened (a missing
- * directory, no permission) stops start-up instead of losing every record of the session. Write
- * errors later (a full disk) stop recording but never forwarding.
- */
-async function openRecordFile(path: string): Promise<WriteStream> {
-  const stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('ready', () => resolve());
-      stream.once('error', reject);
-    });
-  } catch (error) {
-    throw new Error(`--record ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  return stream;
+  /**
+   * What `stop()` has not finished yet, one phrase each (`stdout: 1048576 bytes still queued`);
+   * empty once everything is flushed. Read when a shutdown runs out of time.
+   */
+  unflushed(): string[];
 }
 
 function isLoopback(host: string): boolean {
@@ -118,16 +105,20 @@ export async function runProxy(
     : null;
   const onTlsSocket = keylog ? keylog.attach.bind(keylog) : undefined;
 
-  const tail = createLineWriter(createWriteStream('', { fd: 1, autoClose: false }), {
+  const stdout = openStdout();
+  const tail = createLineWriter(stdout, {
     maxQueuedBytes: TAIL_QUEUE_BYTES,
     onError: (error) => log(`stdout: ${error.message}; records still go to --record`),
     onDrop: () =>
       log('stdout is not keeping up; dropping tail lines (the --record file keeps all)'),
   });
   let record: LineWriter | null = null;
+  const queued = [{ name: 'stdout', stream: stdout }];
   if (options.record !== null) {
     const path = options.record;
-    record = createLineWriter(await openRecordFile(path), {
+    const recordStream = await openRecordFile(path);
+    queued.push({ name: `--record ${path}`, stream: recordStream });
+    record = createLineWriter(recordStream, {
       maxQueuedBytes: RECORD_QUEUE_BYTES,
       onError: (error) =>
         log(`--record ${path}: ${error.message}; recording stopped, forwarding goes on`),
@@ -222,6 +213,17 @@ export async function runProxy(
       await Promise.all([active.close(), http1.close()]);
       pool.close();
       await Promise.all([tail.close(), record?.close(), keylog?.close()]);
+    },
+    unflushed() {
+      const left = queued
+        .filter(({ stream }) => !stream.destroyed && !stream.writableFinished)
+        .map(
+          ({ name, stream }) =>
+            `${name}: ${stream.writableLength} byte${stream.writableLength === 1 ? '' : 's'} still queued`,
+        );
+      const open = active.openConnections;
+      if (open > 0) left.push(`${open} client connection${open === 1 ? '' : 's'} still open`);
+      return left;
     },
   };
 }

@@ -29,6 +29,6 @@ Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090)
 
 Point clients at it with https_proxy=http://127.0.0.1:8080 (or grpc_proxy) and trust certs/ca.pem.
 Records go to stdout; logs go to stderr. SSLKEYLOGFILE=FILE logs TLS secrets for Wireshark.
-Exit status: 0 after SIGINT / SIGTERM flushed every record; 1 when grpctap cannot start; 2 for a
-usage error.
+Exit status: 0 after SIGINT / SIGTERM flushed every record; 1 when grpctap cannot start, or cannot
+flush within 5 s of the signal; 2 for a usage error.
 `;

@@ -52,6 +52,8 @@ export interface ProxyListener {
   listen(host: string, port: number): Promise<AddressInfo>;
   /** Stops accepting and destroys every open connection. */
   close(): Promise<void>;
+  /** Client connections accepted and not yet closed (a CONNECT tunnel is its connection). */
+  readonly openConnections: number;
   /** Takes over a CONNECT request's socket (the HTTP/1.1 forwarder's `onConnect`). */
   handleConnect(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
@@ -96,8 +98,11 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
   };
 
   let lastDropLog = 0;
+  const accepted = new Set<Duplex>();
   const server = net.createServer((socket) => {
     track(socket);
+    accepted.add(socket);
+    socket.once('close', () => accepted.delete(socket));
     socket.setNoDelay(true);
     socket.on('error', () => {});
     void handle(socket, null);
@@ -285,6 +290,9 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
 
   return {
     handleConnect: onConnect,
+    get openConnections() {
+      return accepted.size;
+    },
     listen(host, port) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
