@@ -158,6 +158,8 @@ export async function runProxy(
   const http1 = createHttp1Forwarder({
     upstreamTls,
     log,
+    requestHeadTimeoutMs: options.handshakeTimeoutMs,
+    keepAliveTimeoutMs: options.idleTimeoutMs,
     ...(onTlsSocket ? { onUpstreamTlsSocket: onTlsSocket } : {}),
     authorize,
     onConnect: (request, socket, head) => listener?.handleConnect(request, socket, head),

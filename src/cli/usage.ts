@@ -19,8 +19,9 @@ Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090)
   --descriptor-set FILE      FileDescriptorSet for decoding (repeatable)
   --reflect                  ask upstreams for schemas via gRPC server reflection
   --proxy-auth USER:PASS     require Basic Proxy-Authorization
-  --handshake-timeout DUR    time to show a request / finish TLS / connect upstream / answer a PING (default 10s)
-  --idle-timeout DUR         close client connections idle this long (default 300s)
+  --handshake-timeout DUR    time for a new connection or tunnel to send its first request (TLS
+                             included), for an upstream to connect, for a PING answer (default 10s)
+  --idle-timeout DUR         close client connections idle this long, 0 never (default 300s)
   --max-connections N        concurrent client connections (default 10000)
   --max-streams N            concurrent streams per client HTTP/2 connection (default 1000)
   --stream-window BYTES      per-stream HTTP/2 window, what one stream may buffer per side (default 1MiB)

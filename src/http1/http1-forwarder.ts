@@ -36,6 +36,26 @@ export interface Http1ForwarderOptions {
    * credentials get 407. Absent: no authentication. CONNECT is the `onConnect` callee's to check.
    */
   readonly authorize?: ((header: string | undefined) => boolean) | undefined;
+  /**
+   * Time a client has for every request head after the first, from its first byte (ms; the
+   * proxy's `--handshake-timeout`); the first one is bounded by `attach`'s deadline. Default 60 s.
+   */
+  readonly requestHeadTimeoutMs?: number;
+  /**
+   * Idle time between requests before a keep-alive client connection is closed, announced in
+   * `Keep-Alive: timeout=` (ms; the proxy's `--idle-timeout`; 0 never closes). Default 60 s.
+   */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/** Bounds the first request head on a socket: see `attach`. */
+export interface FirstHeadDeadline {
+  /** Time left for a complete first request head (ms). */
+  readonly withinMs: number;
+  /** The whole limit it is part of (ms), for the log line. */
+  readonly totalMs: number;
+  /** Who the client is, for the log line. */
+  readonly client: string;
 }
 
 export interface Http1Forwarder {
@@ -44,19 +64,21 @@ export interface Http1Forwarder {
    * timer and no-delay methods). Target null is forward-proxy mode (absolute-form `http:` URLs and
    * CONNECT); otherwise every request goes to `target` (inside a tunnel, or reverse mode). Bytes
    * already read from the socket (sniffing) must be `unshift`ed back before attaching; a paused
-   * socket is resumed.
+   * socket is resumed. With `firstHead`, a socket that has not sent a complete request head
+   * within `firstHead.withinMs` gets `408` and is closed, so a slow or silent client cannot hold
+   * its connection slot past `--handshake-timeout`.
    */
-  attach(socket: stream.Duplex, target: UpstreamTarget | null): void;
+  attach(socket: stream.Duplex, target: UpstreamTarget | null, firstHead?: FirstHeadDeadline): void;
   /** Destroys attached sockets, tunnels and pooled upstream connections; resolves once closed. */
   close(): Promise<void>;
 }
 
-/** Time a client may take to send one request head (slow-loris guard); bodies have no limit. */
+/** Default time a client may take to send one request head (slow-loris guard). */
 const HEADERS_TIMEOUT_MS = 60_000;
-/** How often Node checks that limit, so a stalled head is cut after 60 to 70 s. */
-const CONNECTIONS_CHECK_INTERVAL_MS = 10_000;
-/** Idle time before a keep-alive client connection is closed (announced as `Keep-Alive: timeout=60`). */
+/** Default idle time before a keep-alive client connection is closed. */
 const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+/** Time a client closed for a slow head has to read the `408` before its socket is destroyed. */
+const LINGER_MS = 1000;
 /** Limit for reaching the upstream: TCP connect plus TLS handshake. */
 const UPSTREAM_CONNECT_TIMEOUT_MS = 30_000;
 
@@ -75,7 +97,11 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
   const sockets = new Set<stream.Duplex>();
   /** Responses in progress per client socket: a parse error there cannot be answered in-band. */
   const activeResponses = new WeakMap<stream.Duplex, number>();
+  /** Timers of sockets whose first request head has not arrived yet. */
+  const firstHeadTimers = new Map<stream.Duplex, NodeJS.Timeout>();
+  const clients = new WeakMap<stream.Duplex, string>();
   let closed = false;
+  const headTimeoutMs = options.requestHeadTimeoutMs ?? HEADERS_TIMEOUT_MS;
 
   const track = (socket: stream.Duplex): void => {
     if (sockets.has(socket)) return;
@@ -100,12 +126,37 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
     return false;
   };
 
-  // No request timeout: an agent may hold a request open for minutes.
+  const headArrived = (socket: stream.Duplex): void => {
+    const timer = firstHeadTimers.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    firstHeadTimers.delete(socket);
+  };
+  const describeClient = (socket: stream.Duplex): string => {
+    const remote = socket as net.Socket;
+    return clients.get(socket) ?? `${remote.remoteAddress ?? '?'}:${remote.remotePort ?? '?'}`;
+  };
+  /** Answers `408` (no response is under way: no head was complete) and closes. */
+  const closeForSlowHead = (socket: stream.Duplex, line: string): void => {
+    log(line);
+    if (!socket.writable || (activeResponses.get(socket) ?? 0) > 0) {
+      socket.destroy();
+      return;
+    }
+    socket.once('finish', () => socket.destroy());
+    socket.end(
+      formatPlainResponse(408, 'Request Timeout', `grpctap: no complete request head in time\n`),
+    );
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+
+  // No request timeout: an agent may hold a request open for minutes. Node checks the head
+  // timeout of later requests every quarter of it (at most every second, so 10 s become 11).
   const server = http.createServer({
     requestTimeout: 0,
-    headersTimeout: HEADERS_TIMEOUT_MS,
-    connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeout: headTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.ceil(headTimeoutMs / 4))),
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
   });
   // Node enforces headersTimeout from a timer it starts on 'listening'; this server never listens.
   server.emit('listening');
@@ -116,6 +167,7 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
     expectsContinue: boolean,
   ): void => {
     const socket = req.socket;
+    headArrived(socket);
     if (!authorized(req, socket)) {
       res.writeHead(407, { 'proxy-authenticate': 'Basic realm="grpctap"', 'content-length': 0 });
       res.end();
@@ -131,6 +183,7 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
   server.on('checkExpectation', (req, res) => handleRequest(req, res, false));
 
   server.on('upgrade', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
+    headArrived(socket);
     if (!authorized(req, socket)) {
       socket.end(
         'HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm="grpctap"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
@@ -141,6 +194,7 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
   });
 
   server.on('connect', (req: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => {
+    headArrived(socket);
     const onConnect = options.onConnect;
     if (targets.get(socket) === null && onConnect !== undefined) {
       sockets.delete(socket);
@@ -174,11 +228,15 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
       socket.destroy();
       return;
     }
-    log(
-      code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? `http1: client sent no complete request head within ${HEADERS_TIMEOUT_MS / 1000} s`
-        : `http1: malformed request from client: ${error.message} (${code})`,
-    );
+    headArrived(socket);
+    if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      closeForSlowHead(
+        socket,
+        `http1: client ${describeClient(socket)}: no complete request head within ${headTimeoutMs} ms of its first byte (--handshake-timeout); closing`,
+      );
+      return;
+    }
+    log(`http1: malformed request from client: ${error.message} (${code})`);
     if (!socket.writable || (activeResponses.get(socket) ?? 0) > 0) {
       socket.destroy();
       return;
@@ -190,13 +248,25 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
   });
 
   return {
-    attach(socket, target) {
+    attach(socket, target, firstHead) {
       if (closed) {
         socket.destroy();
         return;
       }
       targets.set(socket, target);
       track(socket);
+      if (firstHead) {
+        clients.set(socket, firstHead.client);
+        const timer = setTimeout(() => {
+          firstHeadTimers.delete(socket);
+          closeForSlowHead(
+            socket,
+            `http1: client ${firstHead.client}: no complete request head within ${firstHead.totalMs} ms (--handshake-timeout); closing`,
+          );
+        }, firstHead.withinMs);
+        firstHeadTimers.set(socket, timer);
+        socket.once('close', () => headArrived(socket));
+      }
       if (socket instanceof net.Socket) socket.setNoDelay(true);
       server.emit('connection', socket);
       // Node's parser reads the socket's handle directly; bytes unshifted back after sniffing
@@ -205,6 +275,8 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
     },
     async close() {
       closed = true;
+      for (const timer of firstHeadTimers.values()) clearTimeout(timer);
+      firstHeadTimers.clear();
       const open = [...sockets];
       for (const socket of open) socket.destroy();
       connector.destroy();

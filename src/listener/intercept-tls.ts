@@ -5,7 +5,10 @@ export interface InterceptTlsOptions {
   readonly secureContext: tls.SecureContext;
   /** The one ALPN id to accept (`h2` or `http/1.1`), or null when the client offered none. */
   readonly alpn: string | null;
+  /** The whole `--handshake-timeout` (ms), for the error message. */
   readonly handshakeTimeoutMs: number;
+  /** What is left of it for the TLS handshake (ms); default the whole of it. */
+  readonly remainingMs?: number;
   readonly onTlsSocket?: ((socket: tls.TLSSocket) => void) | undefined;
 }
 
@@ -24,7 +27,7 @@ export function interceptTls(socket: Duplex, options: InterceptTlsOptions): Prom
     const timer = setTimeout(() => {
       tlsSocket.destroy();
       reject(new Error(`TLS handshake not finished within ${options.handshakeTimeoutMs} ms`));
-    }, options.handshakeTimeoutMs);
+    }, options.remainingMs ?? options.handshakeTimeoutMs);
     const onError = (error: Error): void => {
       clearTimeout(timer);
       tlsSocket.destroy();

@@ -4,6 +4,7 @@ import type { ServerHttp2Session } from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
+import type { FirstHeadDeadline } from '../http1/http1-forwarder.js';
 import type { HeaderList } from '../http2/channel-event.js';
 import { findHeader } from '../http2/header-list.js';
 import { type ClassifiedFailure, classifyUpstreamError } from '../http2/map-error.js';
@@ -16,11 +17,12 @@ import { PROXY_AUTH_REQUIRED } from './check-proxy-auth.js';
 import { interceptTls } from './intercept-tls.js';
 import { parseAuthority } from './parse-authority.js';
 import type { ProxyMode } from './proxy-mode.js';
+import { createHandshakeBudget, type HandshakeBudget } from './handshake-budget.js';
 import { readFirstBytes } from './read-first-bytes.js';
 
 /** What the HTTP/1.1 side must offer the listener (see `src/http1`). */
 export interface Http1Attach {
-  attach(socket: Duplex, target: UpstreamEndpoint | null): void;
+  attach(socket: Duplex, target: UpstreamEndpoint | null, handshake?: FirstHeadDeadline): void;
 }
 
 export interface ProxyListenerOptions {
@@ -34,8 +36,9 @@ export interface ProxyListenerOptions {
   readonly log: (line: string) => void;
   readonly onTlsSocket?: ((socket: tls.TLSSocket) => void) | undefined;
   /**
-   * Time a new connection or tunnel has to show its first bytes and finish TLS, and time an
-   * HTTP/2 client has to answer a PING after falling silent for as long (ms).
+   * Time a new connection, or a tunnel from its `200`, has to show its first bytes, finish TLS and
+   * (HTTP/1.1) send a complete first request head, all together; also the time an HTTP/2 client
+   * has to answer a PING after falling silent for as long (ms).
    */
   readonly handshakeTimeoutMs: number;
   /** An HTTP/2 connection with no open stream for this long is closed (ms). */
@@ -190,9 +193,24 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     };
   }
 
+  function describeClient(socket: Duplex, tunnel: Tunnel | null): string {
+    return tunnel
+      ? `${describe(socket)} (tunnel to ${tunnel.host}:${tunnel.port})`
+      : describe(socket);
+  }
+
+  function firstHead(socket: Duplex, tunnel: Tunnel | null, budget: HandshakeBudget) {
+    return {
+      withinMs: budget.remainingMs(),
+      totalMs: budget.totalMs,
+      client: describeClient(socket, tunnel),
+    };
+  }
+
   async function handle(socket: Duplex, tunnel: Tunnel | null): Promise<void> {
+    const budget = createHandshakeBudget(options.handshakeTimeoutMs);
     const first = await readFirstBytes(socket, {
-      timeoutMs: options.handshakeTimeoutMs,
+      timeoutMs: budget.remainingMs(),
       maxBytes: MAX_SNIFF_BYTES,
     });
     const fixed: UpstreamEndpoint | null =
@@ -214,13 +232,13 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
         serve(socket, fixed ? () => fixed : routeByAuthority);
         return;
       case 'http1':
-        options.http1.attach(socket, fixed);
+        options.http1.attach(socket, fixed, firstHead(socket, tunnel, budget));
         // node:http consumes the socket's handle directly; the sniffed bytes put back with
         // `unshift` reach its parser only through a 'data' event, which needs a flowing socket.
         socket.resume();
         return;
       case 'tls':
-        await intercept(socket, tunnel, first.serverName, first.alpnProtocols);
+        await intercept(socket, tunnel, first.serverName, first.alpnProtocols, budget);
         return;
     }
   }
@@ -230,6 +248,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     tunnel: Tunnel | null,
     serverName: string | null,
     offered: readonly string[],
+    budget: HandshakeBudget,
   ): Promise<void> {
     let endpoint: UpstreamEndpoint;
     if (mode.kind === 'reverse') endpoint = mode.endpoint;
@@ -253,6 +272,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     leafContext.catch(() => {});
     let failure: ClassifiedFailure | null = null;
     let protocol: string;
+    budget.pause();
     try {
       protocol = await options.pool.negotiate(endpoint, offered);
     } catch (error) {
@@ -260,6 +280,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
       log(`${formatEndpoint(endpoint)}: ${failure.reason}`);
       protocol = offered.includes('h2') ? 'h2' : 'http/1.1';
     }
+    budget.resume();
     const alpn = offered.includes(protocol)
       ? protocol
       : offered.length > 0
@@ -271,6 +292,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
         secureContext: await leafContext,
         alpn,
         handshakeTimeoutMs: options.handshakeTimeoutMs,
+        remainingMs: budget.remainingMs(),
         onTlsSocket: options.onTlsSocket,
       });
     } catch (error) {
@@ -285,7 +307,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     if (tlsSocket.alpnProtocol === 'h2') {
       const known = failure;
       serve(tlsSocket, known ? () => known : () => endpoint);
-    } else options.http1.attach(tlsSocket, endpoint);
+    } else options.http1.attach(tlsSocket, endpoint, firstHead(socket, tunnel, budget));
   }
 
   return {
