@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { formatCaReport } from './ca-report.js';
 import { describeFailure } from './describe-failure.js';
+import { exitProcess } from './exit-process.js';
 import { type ParsedCommand, parseCommand } from './parse-options.js';
 import { runProxy } from './run-proxy.js';
 import { runUntilSignal } from './run-until-signal.js';
@@ -79,4 +80,4 @@ function formatListen(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-void main().then((code) => process.exit(code));
+void main().then((code) => exitProcess(code, log));

@@ -18,6 +18,14 @@ import { startProxy } from '../helpers/start-proxy.js';
 import { settleWithin } from '../helpers/wait.js';
 import { grpcMessage } from './hostile-harness.js';
 
+/** A FIFO in a fresh temporary directory (also the place for a certs directory). */
+async function makeFifo(name: string): Promise<{ dir: string; fifo: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'grpctap-fifo-'));
+  const fifo = join(dir, name);
+  execFileSync('mkfifo', [fifo]);
+  return { dir, fifo };
+}
+
 describe('shutdown that cannot flush', () => {
   test('a --certs-dir under /proc fails at once with the level it could not create', async () => {
     // Node's recursive mkdir spins on /proc forever; SIGTERM after 5 s proves the CLI still ends.
@@ -34,9 +42,7 @@ describe('shutdown that cannot flush', () => {
   });
 
   test('a --record FIFO nobody reads stops start-up with one line instead of hanging', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'grpctap-fifo-'));
-    const fifo = join(dir, 'records.fifo');
-    execFileSync('mkfifo', [fifo]);
+    const { dir, fifo } = await makeFifo('records.fifo');
     try {
       const result = await runCli(
         ['--listen', '127.0.0.1:0', '--certs-dir', join(dir, 'certs'), '--record', fifo],
@@ -55,10 +61,29 @@ describe('shutdown that cannot flush', () => {
     }
   });
 
+  test('SIGTERM during a start-up stuck in the kernel (an --upstream-ca FIFO) still ends it', async () => {
+    const { dir, fifo } = await makeFifo('ca.fifo');
+    try {
+      // Reading a FIFO nobody writes blocks a thread-pool thread for good, and Node's exit joins
+      // the thread pool: process.exit alone would never return.
+      const result = await runCli(
+        ['--listen', '127.0.0.1:0', '--certs-dir', join(dir, 'certs'), '--upstream-ca', fifo],
+        { terminateAfterMs: 1500, killAfterMs: 10_000 },
+      );
+      assert.equal(result.killed, false, `the test had to kill it; stderr:\n${result.stderr}`);
+      assert.ok((result.afterTerminateMs ?? Infinity) < 3000, `${result.afterTerminateMs} ms`);
+      assert.equal(result.signal, 'SIGKILL', 'it ends itself');
+      assert.match(
+        result.stderr,
+        /grpctap: SIGTERM during start-up: exiting before listening, nothing was recorded\ngrpctap: 1 file operation is blocked in the kernel \(a FIFO without a peer, a hung file system\); ending with SIGKILL\n$/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('SIGTERM with stdout and the record FIFO stalled exits 1 within 5 s, naming what was left', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'grpctap-stall-'));
-    const fifo = join(dir, 'records.fifo');
-    execFileSync('mkfifo', [fifo]);
+    const { dir, fifo } = await makeFifo('records.fifo');
     // A reader that opens the FIFO and never reads: writes fill its 64 KiB and then wait.
     const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const upstream = await startH2Server((stream) => {
