@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * The observing half of grpctap alone, without sockets: channel events for unary calls or one
- * server stream go through the observer hub, the gRPC layer, schemaless decoding and the output
- * sink, and the JSON lines are written to two files as `--output json --record FILE` writes them.
- * It prints CPU per call (unary) or per GB (stream) and the process's RSS at the end.
+ * server stream go through the observer pipeline (dispatch, the gRPC layer, the flow assembler,
+ * schemaless decoding, the tail and record sinks), and the JSON lines are written to two files as
+ * `--output json --record FILE` writes them. It prints CPU per call (unary) or per GB (stream) and the process's RSS at the end.
  *
  * What this isolates: the cost that observing adds to forwarding, with far less noise than the
  * end-to-end run (`bench/run.mjs`), whose numbers also hold TLS, nghttp2 and the load generator.
@@ -56,29 +56,37 @@ if (mode !== 'unary' && mode !== 'stream') {
 
 const load = (file) => import(pathToFileURL(path.join(values.grpctap, file)).href);
 const { createObserverHub } = await load('flow/observer-hub.js');
-const { createOutputSink } = await load('output/create-output-sink.js');
-const { createLineWriter } = await load('output/line-writer.js');
+const { createFlowPipeline } = await load('flow/flow-pipeline.js');
+const { createTailSink } = await load('output/tail-sink.js');
+const { createRecordSink } = await load('output/record-sink.js');
 const { createMessageDecoder } = await load('schema/create-message-decoder.js');
 
 const files = ['tail', 'record'].map((name) =>
   path.join(values.out, `grpctap-observer-path-${process.pid}-${name}.ndjson`),
 );
-const [tail, record] = files.map((file) =>
-  createLineWriter(createWriteStream(file), {
-    maxQueuedBytes: Number.POSITIVE_INFINITY,
-    onError: (error) => console.error(error.message),
-  }),
-);
-const sink = createOutputSink({
-  format: 'json',
-  tail,
-  record,
-  color: false,
+const writerOptions = {
+  maxQueuedBytes: Number.POSITIVE_INFINITY,
+  onError: (error) => console.error(error.message),
+  onDrop: () => {},
+};
+const [tailFile, recordFile] = files;
+const pipeline = createFlowPipeline({
+  sinks: [
+    createTailSink({
+      stream: createWriteStream(tailFile),
+      format: 'json',
+      color: false,
+      ...writerOptions,
+    }),
+    createRecordSink({ stream: createWriteStream(recordFile), ...writerOptions }),
+  ],
   decoder: createMessageDecoder({ registry: null }),
+  maxBodyBytes: 0,
+  warn: (line) => console.error(line),
 });
 const observe = createObserverHub({
   maxMessageSize: 4 * 1024 * 1024 + 5,
-  sink,
+  pipeline,
   warn: (line) => console.error(line),
 });
 
@@ -166,7 +174,7 @@ if (mode === 'unary') {
     `${(cpu / 1e6 / (sent / 1e9)).toFixed(2)} CPU-s per GB, ` +
     `${(sent / wall).toFixed(0)} MB/s`;
 }
-await Promise.all([tail.close(), record.close()]);
+await pipeline.close();
 const cpu = process.cpuUsage(cpuBefore);
 const wall = (performance.now() - started) * 1000;
 for (const file of files) rmSync(file, { force: true });

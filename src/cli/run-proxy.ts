@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
+import { createFlowPipeline } from '../flow/flow-pipeline.js';
+import type { FlowSink } from '../flow/flow-sink.js';
 import { createObserverHub } from '../flow/observer-hub.js';
+import type { PayloadDecoder } from '../flow/payload-decoder.js';
 import { createHttp1Forwarder } from '../http1/http1-forwarder.js';
 import type { UpstreamEndpoint } from '../http2/upstream-endpoint.js';
 import { createUpstreamPool } from '../http2/upstream-pool.js';
 import { createProxyAuthCheck } from '../listener/check-proxy-auth.js';
 import { createProxyListener, type ProxyListener } from '../listener/proxy-listener.js';
 import { type ProxyMode, parseReverseUrl } from '../listener/proxy-mode.js';
-import { createOutputSink, type PayloadDecoder } from '../output/create-output-sink.js';
-import { createLineWriter, type LineWriter } from '../output/line-writer.js';
+import { createRecordSink } from '../output/record-sink.js';
+import { createTailSink } from '../output/tail-sink.js';
 import { createMessageDecoder } from '../schema/create-message-decoder.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { createKeylogWriter, type KeylogWriter } from '../tls/keylog-writer.js';
@@ -106,23 +109,32 @@ export async function runProxy(
   const onTlsSocket = keylog ? keylog.attach.bind(keylog) : undefined;
 
   const stdout = openStdout();
-  const tail = createLineWriter(stdout, {
-    maxQueuedBytes: TAIL_QUEUE_BYTES,
-    onError: (error) => log(`stdout: ${error.message}; records still go to --record`),
-    onDrop: () =>
-      log('stdout is not keeping up; dropping tail lines (the --record file keeps all)'),
-  });
-  let record: LineWriter | null = null;
   const queued = [{ name: 'stdout', stream: stdout }];
+  const sinks: FlowSink[] = [
+    createTailSink({
+      stream: stdout,
+      format: options.output,
+      color: options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
+      maxQueuedBytes: TAIL_QUEUE_BYTES,
+      onError: (error) => log(`stdout: ${error.message}; records still go to --record`),
+      onDrop: () =>
+        log('stdout is not keeping up; dropping tail lines (the --record file keeps all)'),
+    }),
+  ];
   if (options.record !== null) {
     const path = options.record;
     const recordStream = await openRecordFile(path);
     queued.push({ name: `--record ${path}`, stream: recordStream });
-    record = createLineWriter(recordStream, {
-      maxQueuedBytes: RECORD_QUEUE_BYTES,
-      onError: (error) =>
-        log(`--record ${path}: ${error.message}; recording stopped, forwarding goes on`),
-    });
+    sinks.push(
+      createRecordSink({
+        stream: recordStream,
+        maxQueuedBytes: RECORD_QUEUE_BYTES,
+        onError: (error) =>
+          log(`--record ${path}: ${error.message}; recording stopped, forwarding goes on`),
+        onDrop: () =>
+          log(`--record ${path} is not keeping up; dropping records (a gap record says how many)`),
+      }),
+    );
   }
   const routes = new Map<string, UpstreamEndpoint>();
   const limits = {
@@ -144,9 +156,12 @@ export async function runProxy(
     pooled.release();
     return pooled.session;
   });
-  const color = options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const sink = createOutputSink({ format: options.output, tail, record, color, decoder });
-  const observe = createObserverHub({ maxMessageSize: options.maxMessageSize, sink, warn: log });
+  const pipeline = createFlowPipeline({ sinks, decoder, maxBodyBytes: 0, warn: log });
+  const observe = createObserverHub({
+    maxMessageSize: options.maxMessageSize,
+    pipeline,
+    warn: log,
+  });
 
   const authorize =
     options.proxyAuth !== null && mode.kind === 'forward'
@@ -164,18 +179,21 @@ export async function runProxy(
     authorize,
     onConnect: (request, socket, head) => listener?.handleConnect(request, socket, head),
     onExchange: (summary) =>
-      sink.http({
-        flowId: randomUUID(),
-        time: summary.startTime,
-        httpVersion: '1.1',
-        method: summary.method,
-        authority: summary.authority,
-        path: summary.path,
-        status: summary.status,
-        requestBytes: summary.requestBytes,
-        responseBytes: summary.responseBytes,
-        durationMs: summary.durationMs,
-        error: summary.error,
+      pipeline.publish({
+        kind: 'http',
+        exchange: {
+          flowId: randomUUID(),
+          time: summary.startTime,
+          httpVersion: '1.1',
+          method: summary.method,
+          authority: summary.authority,
+          path: summary.path,
+          status: summary.status,
+          requestBytes: summary.requestBytes,
+          responseBytes: summary.responseBytes,
+          durationMs: summary.durationMs,
+          error: summary.error,
+        },
       }),
   });
   const leafContexts = createLeafContextCache(createLeafMinter(ca));
@@ -214,7 +232,7 @@ export async function runProxy(
     async stop() {
       await Promise.all([active.close(), http1.close()]);
       pool.close();
-      await Promise.all([tail.close(), record?.close(), keylog?.close()]);
+      await Promise.all([pipeline.close(), keylog?.close()]);
     },
     unflushed() {
       const left = queued

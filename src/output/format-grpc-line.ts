@@ -24,12 +24,12 @@ export interface GrpcLineOptions {
   /** Bytes of payload shown on data lines; default 32, 0 hides the preview. */
   readonly previewBytes?: number;
   /** Shown instead of the byte preview on data lines (e.g. the decoded message). */
-  readonly decodedPreview?: string;
+  readonly decodedPreview?: string | undefined;
   /**
-   * `service/method` for data and end lines, whose envelopes do not carry it (the output sink
-   * remembers it per flow). Start and flow lines use their own fields.
+   * `service/method` for data and end lines, whose envelopes do not carry it (the flow assembler
+   * attaches it to every item). Start and flow lines use their own fields.
    */
-  readonly call?: string;
+  readonly call?: string | undefined;
 }
 
 /** Default number of payload bytes in a preview. */

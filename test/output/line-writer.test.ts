@@ -89,3 +89,78 @@ describe('createLineWriter', () => {
     assert.equal(writes, 1);
   });
 });
+
+describe('createLineWriter gap lines', () => {
+  /** A stream that holds every write until `release` is called, then completes them all. */
+  function createStalledStream(): { stream: Writable; lines: string[]; release: () => void } {
+    const lines: string[] = [];
+    let held: (() => void)[] = [];
+    let stalled = true;
+    const stream = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        if (stalled) held.push(callback);
+        else callback();
+      },
+    });
+    const release = (): void => {
+      stalled = false;
+      const callbacks = held;
+      held = [];
+      for (const callback of callbacks) callback();
+    };
+    return { stream, lines, release };
+  }
+
+  const formatGap = (gap: { lostRecords: number; lostBytes: number; sink: string }): string =>
+    `gap ${gap.sink} ${gap.lostRecords} ${gap.lostBytes}\n`;
+
+  it('writes one gap line with the count and size of what the cap dropped, once the queue drains', async () => {
+    const { stream, lines, release } = createStalledStream();
+    const writer = createLineWriter(stream, {
+      name: 'record',
+      maxQueuedBytes: 20,
+      onError: () => {},
+      formatGap,
+    });
+    for (let i = 0; i < 10; i++) writer.write(`line ${i}   \n`);
+    assert.equal(writer.dropped, 7, 'three 10-byte lines are queued before the cap is passed');
+    release();
+    await nextTurn();
+    writer.write('after\n');
+    await writer.close();
+    assert.deepEqual(lines, [
+      'line 0   \n',
+      'line 1   \n',
+      'line 2   \n',
+      'gap record 7 70\n',
+      'after\n',
+    ]);
+  });
+
+  it('writes a pending gap line at close', async () => {
+    const { stream, lines, release } = createStalledStream();
+    const writer = createLineWriter(stream, {
+      name: 'tail',
+      maxQueuedBytes: 5,
+      onError: () => {},
+      formatGap,
+    });
+    writer.write('0123456789\n');
+    writer.write('dropped\n');
+    const closed = writer.close();
+    release();
+    await closed;
+    assert.deepEqual(lines, ['0123456789\n', 'gap tail 1 8\n']);
+  });
+
+  it('writes no gap line when nothing was dropped', async () => {
+    const { stream, lines, release } = createStalledStream();
+    const writer = createLineWriter(stream, { maxQueuedBytes: 1000, onError: () => {}, formatGap });
+    writer.write('a\n');
+    release();
+    await writer.close();
+    assert.deepEqual(lines, ['a\n']);
+  });
+});

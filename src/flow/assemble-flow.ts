@@ -1,0 +1,38 @@
+import type { GrpcEnvelope } from '../grpc/grpc-envelope.js';
+import { createFlowCall, type FlowCall } from './flow-call.js';
+import { GrpcFlowItem } from './grpc-flow-item.js';
+import type { PayloadDecoder } from './payload-decoder.js';
+
+/** Turns one gRPC stream's envelopes into pipeline items carrying the call's identity. */
+export interface FlowAssembler {
+  assemble(envelope: GrpcEnvelope): GrpcFlowItem;
+}
+
+/**
+ * The flow assembler of one gRPC stream (pure). The identity is taken from the request's `start`
+ * envelope, which the gRPC layer always produces first; an envelope before it (which the layer
+ * never makes) gets an identity made of its flow id alone.
+ */
+export function createFlowAssembler(decoder: PayloadDecoder | null): FlowAssembler {
+  let call: FlowCall | null = null;
+  return {
+    assemble(envelope) {
+      if (call === null) {
+        call =
+          envelope.kind === 'start' && envelope.direction === 'send'
+            ? createFlowCall(envelope)
+            : {
+                flowId: envelope.flowId,
+                service: '',
+                method: '',
+                path: '',
+                authority: '',
+                name: '?',
+                contentType: '',
+                protobuf: false,
+              };
+      }
+      return new GrpcFlowItem(call, envelope, decoder);
+    },
+  };
+}

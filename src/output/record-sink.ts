@@ -1,0 +1,45 @@
+import type { Writable } from 'node:stream';
+import type { FlowItem, FlowSink } from '../flow/flow-sink.js';
+import { assertNever } from '../http2/channel-event.js';
+import { createLineWriter } from './line-writer.js';
+import { encodeGrpcItemLine, encodeHttpExchangeLine } from './record-line.js';
+
+export interface RecordSinkOptions {
+  /** The `--record` file. */
+  readonly stream: Writable;
+  /** Most bytes queued for the file before records are dropped. */
+  readonly maxQueuedBytes: number;
+  /** A write error: recording stops, forwarding goes on. */
+  readonly onError: (error: Error) => void;
+  /** Called once, when the first record is dropped for the cap. */
+  readonly onDrop: () => void;
+}
+
+/**
+ * The `--record FILE` sink: every item as an NDJSON line with full payloads and decoded views.
+ */
+export function createRecordSink(options: RecordSinkOptions): FlowSink {
+  const writer = createLineWriter(options.stream, {
+    name: 'record',
+    maxQueuedBytes: options.maxQueuedBytes,
+    onError: options.onError,
+    onDrop: options.onDrop,
+  });
+  return {
+    name: 'record',
+    needs: { httpBodies: false },
+    accept(item: FlowItem) {
+      switch (item.kind) {
+        case 'grpc':
+          writer.write(encodeGrpcItemLine(item));
+          return;
+        case 'http':
+          writer.write(encodeHttpExchangeLine(item.exchange));
+          return;
+        default:
+          assertNever(item);
+      }
+    },
+    close: () => writer.close(),
+  };
+}
