@@ -113,11 +113,33 @@ const control = {
   },
 };
 
+/** One client connection for every call, as a busy client's calls share one. */
+const CONNECTION = {
+  id: 'bench-connection',
+  clientAddress: '127.0.0.1',
+  clientPort: 40000,
+  tunnel: 'bench.local:443',
+  sni: 'bench.local',
+  alpn: 'h2',
+  tlsVersion: 'TLSv1.3',
+};
+const UPSTREAM = {
+  host: 'bench.local',
+  port: 443,
+  tls: true,
+  address: '127.0.0.1',
+  addressPort: 50051,
+  sni: 'bench.local',
+  alpn: 'h2',
+  tlsVersion: 'TLSv1.3',
+};
+
 let streams = 0;
 /** Opens one observed stream and sends its request (one message) and response headers. */
 function openCall(request) {
   const streamId = `bench-${++streams}`;
-  const observer = observe(streamId, REQUEST_HEADERS, control);
+  const observer = observe(streamId, REQUEST_HEADERS, control, CONNECTION, UPSTREAM);
+  observer.onUpstream(UPSTREAM);
   const emit = (direction, event) =>
     observer.onEvent({ streamId, direction, time: Date.now(), ...event });
   emit('send', { kind: 'headersReceived', headers: REQUEST_HEADERS, endStream: false });

@@ -3,6 +3,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
 import { createFlowPipeline } from '../flow/flow-pipeline.js';
 import type { FlowSink } from '../flow/flow-sink.js';
+import { fromHttp1Summary } from '../flow/http-exchange.js';
 import { createObserverHub } from '../flow/observer-hub.js';
 import type { PayloadDecoder } from '../flow/payload-decoder.js';
 import { createHttp1Forwarder } from '../http1/http1-forwarder.js';
@@ -179,22 +180,7 @@ export async function runProxy(
     authorize,
     onConnect: (request, socket, head) => listener?.handleConnect(request, socket, head),
     onExchange: (summary) =>
-      pipeline.publish({
-        kind: 'http',
-        exchange: {
-          flowId: randomUUID(),
-          time: summary.startTime,
-          httpVersion: '1.1',
-          method: summary.method,
-          authority: summary.authority,
-          path: summary.path,
-          status: summary.status,
-          requestBytes: summary.requestBytes,
-          responseBytes: summary.responseBytes,
-          durationMs: summary.durationMs,
-          error: summary.error,
-        },
-      }),
+      pipeline.publish({ kind: 'http', exchange: fromHttp1Summary(summary, randomUUID()) }),
   });
   const leafContexts = createLeafContextCache(createLeafMinter(ca));
   listener = createProxyListener({

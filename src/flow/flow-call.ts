@@ -1,4 +1,5 @@
 import type { GrpcStart } from '../grpc/grpc-envelope.js';
+import type { ConnectionInfo, UpstreamInfo } from '../http2/channel-event.js';
 
 /**
  * The identity of one gRPC call, attached by the flow assembler to every envelope of the call so
@@ -19,10 +20,25 @@ export interface FlowCall {
   readonly contentType: string;
   /** The messages are protobuf (`application/grpc`, `application/grpc+proto`), not JSON etc. */
   readonly protobuf: boolean;
+  /** The client connection the call arrived on. */
+  readonly connection: ConnectionInfo;
+  /**
+   * Where the call went: the destination from the start, completed with the connection actually
+   * made once the upstream stream opened (the assembler updates this one field in place, so an
+   * item read later sees it). Null when the call had no destination.
+   */
+  readonly upstream: UpstreamInfo | null;
 }
 
+/** `FlowCall` as the assembler holds it. */
+export type MutableFlowCall = { -readonly [K in keyof FlowCall]: FlowCall[K] };
+
 /** The call identity from the request's `start` envelope. */
-export function createFlowCall(start: GrpcStart): FlowCall {
+export function createFlowCall(
+  start: GrpcStart,
+  connection: ConnectionInfo,
+  upstream: UpstreamInfo | null,
+): MutableFlowCall {
   const subtype = /^application\/grpc(?:\+([^;\s]*))?/i.exec(start.contentType)?.[1] ?? 'proto';
   return {
     flowId: start.flowId,
@@ -33,5 +49,7 @@ export function createFlowCall(start: GrpcStart): FlowCall {
     name: start.service === '' ? start.path : `${start.service}/${start.method}`,
     contentType: start.contentType,
     protobuf: subtype.toLowerCase() === 'proto',
+    connection,
+    upstream,
   };
 }

@@ -1,5 +1,12 @@
-import type { ChannelEvent, HeaderList, Side } from '../http2/channel-event.js';
+import type {
+  ChannelEvent,
+  ConnectionInfo,
+  HeaderList,
+  Side,
+  UpstreamInfo,
+} from '../http2/channel-event.js';
 import { findHeader } from '../http2/header-list.js';
+import type { Http1ExchangeSummary } from '../http1/exchange-summary.js';
 
 /** One plain (non-gRPC) HTTP request/response, summarised when it ends. */
 export interface HttpExchange {
@@ -16,6 +23,10 @@ export interface HttpExchange {
   readonly responseBytes: number;
   readonly durationMs: number;
   readonly error: { readonly code: string; readonly reason: string; readonly side: Side } | null;
+  /** The client connection it arrived on; null when not known. */
+  readonly connection: ConnectionInfo | null;
+  /** Where it went (see `UpstreamInfo`); null when it had no destination. */
+  readonly upstream: UpstreamInfo | null;
 }
 
 /**
@@ -25,7 +36,10 @@ export interface HttpExchange {
 export function createHttpExchangeTracker(
   flowId: string,
   requestHeaders: HeaderList,
-): { push(event: ChannelEvent): HttpExchange | null } {
+  connection: ConnectionInfo | null,
+  target: UpstreamInfo | null,
+): { push(event: ChannelEvent): HttpExchange | null; setUpstream(upstream: UpstreamInfo): void } {
+  let upstream = target;
   let start: number | null = null;
   let status: number | null = null;
   let requestBytes = 0;
@@ -47,9 +61,14 @@ export function createHttpExchangeTracker(
       responseBytes,
       durationMs: time - began,
       error,
+      connection,
+      upstream,
     };
   };
   return {
+    setUpstream(info) {
+      upstream = info;
+    },
     push(event) {
       if (finished) return null;
       start ??= event.time;
@@ -74,5 +93,24 @@ export function createHttpExchangeTracker(
           return finish(event.time, { code: event.code, reason: event.reason, side: event.side });
       }
     },
+  };
+}
+
+/** The exchange of an HTTP/1.1 forwarder summary, named `flowId`. */
+export function fromHttp1Summary(summary: Http1ExchangeSummary, flowId: string): HttpExchange {
+  return {
+    flowId,
+    time: summary.startTime,
+    httpVersion: '1.1',
+    method: summary.method,
+    authority: summary.authority,
+    path: summary.path,
+    status: summary.status,
+    requestBytes: summary.requestBytes,
+    responseBytes: summary.responseBytes,
+    durationMs: summary.durationMs,
+    error: summary.error,
+    connection: summary.connection,
+    upstream: summary.upstream,
   };
 }

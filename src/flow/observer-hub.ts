@@ -19,11 +19,12 @@ export interface ObserverHubOptions {
  */
 export function createObserverHub(options: ObserverHubOptions): OpenStreamObserver {
   const { pipeline, warn } = options;
-  return (streamId, requestHeaders, control) => {
+  return (streamId, requestHeaders, control, connection, upstream) => {
     if (isGrpcContentType(findHeader(requestHeaders, 'content-type'))) {
       const layer = createGrpcStream({ maxMessageSize: options.maxMessageSize });
-      const flow = createFlowAssembler(pipeline.decoder);
+      const flow = createFlowAssembler(pipeline.decoder, connection, upstream);
       return {
+        onUpstream: (info) => flow.setUpstream(info),
         onEvent(event) {
           if (layer.finished) return;
           const result = layer.push(event);
@@ -36,8 +37,9 @@ export function createObserverHub(options: ObserverHubOptions): OpenStreamObserv
         },
       };
     }
-    const tracker = createHttpExchangeTracker(streamId, requestHeaders);
+    const tracker = createHttpExchangeTracker(streamId, requestHeaders, connection, upstream);
     return {
+      onUpstream: (info) => tracker.setUpstream(info),
       onEvent(event) {
         const exchange = tracker.push(event);
         if (exchange) pipeline.publish({ kind: 'http', exchange });

@@ -1,4 +1,4 @@
-import type { Side } from '../http2/channel-event.js';
+import type { ConnectionInfo, Side, UpstreamInfo } from '../http2/channel-event.js';
 
 /** Why an exchange failed: a stable code, who started it, and a readable reason. */
 export interface Http1ExchangeError {
@@ -30,4 +30,8 @@ export interface Http1ExchangeSummary {
   readonly error: Http1ExchangeError | null;
   /** Milliseconds since the epoch when the request head arrived. */
   readonly startTime: number;
+  /** The client connection the request arrived on. */
+  readonly connection: ConnectionInfo;
+  /** Where it was sent, with the connection used once made; null when it was not forwarded. */
+  readonly upstream: UpstreamInfo | null;
 }

@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ConnectionInfo } from '../http2/channel-event.js';
+import {
+  describeUpstreamConnection,
+  describeUpstreamTarget,
+} from '../http2/describe-connection.js';
 import { classifyHttp1UpstreamError } from './classify-http1-failure.js';
 import type { Http1ExchangeSummary } from './exchange-summary.js';
 import { pairRawHeaders, removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
@@ -14,6 +20,8 @@ export interface ExchangeContext {
   readonly connector: UpstreamConnector;
   readonly log: (line: string) => void;
   readonly report: (summary: Http1ExchangeSummary) => void;
+  /** The client connection a socket belongs to. */
+  readonly connectionOf: (socket: Duplex) => ConnectionInfo;
 }
 
 const CLIENT_ABORTED = {
@@ -39,7 +47,17 @@ export function forwardExchange(
   const authority = route.kind === 'forward' ? route.authority : (req.headers.host ?? '');
   const path = route.kind === 'forward' ? route.path : (req.url ?? '');
   const requestEnd = watchRequestEnd(req, res);
-  const record = trackExchange({ method, authority, path }, [requestEnd, res], context.report);
+  const record = trackExchange(
+    {
+      method,
+      authority,
+      path,
+      connection: context.connectionOf(req.socket),
+      upstream: route.kind === 'forward' ? describeUpstreamTarget(route.destination) : null,
+    },
+    [requestEnd, res],
+    context.report,
+  );
   const label = `http1: ${method} ${authority} ${path}`;
   if (route.kind === 'reject') {
     record.fail({ code: route.code, side: 'client', reason: route.reason });
@@ -133,6 +151,9 @@ export function forwardExchange(
       return;
     }
     record.status = status;
+    if (record.upstream !== null) {
+      record.upstream = describeUpstreamConnection(record.upstream, upstreamReq.socket);
+    }
     res.flushHeaders();
     upstreamRes.on('data', (chunk: Buffer) => {
       record.responseBytes += chunk.length;

@@ -3,6 +3,8 @@ import net from 'node:net';
 import type stream from 'node:stream';
 import type tls from 'node:tls';
 import { chooseClientErrorResponse } from './classify-http1-failure.js';
+import type { ConnectionInfo } from '../http2/channel-event.js';
+import { describeClientConnection } from '../http2/describe-connection.js';
 import type { Http1ExchangeSummary } from './exchange-summary.js';
 import { forwardExchange } from './forward-exchange.js';
 import { findRawHeader } from './hop-by-hop-headers.js';
@@ -64,11 +66,17 @@ export interface Http1Forwarder {
    * timer and no-delay methods). Target null is forward-proxy mode (absolute-form `http:` URLs and
    * CONNECT); otherwise every request goes to `target` (inside a tunnel, or reverse mode). Bytes
    * already read from the socket (sniffing) must be `unshift`ed back before attaching; a paused
-   * socket is resumed. With `firstHead`, a socket that has not sent a complete request head
-   * within `firstHead.withinMs` gets `408` and is closed, so a slow or silent client cannot hold
-   * its connection slot past `--handshake-timeout`.
+   * socket is resumed. `connection` describes the client connection (default: the socket's own
+   * peer, cleartext, no tunnel). With `firstHead`, a socket that has not sent a complete request
+   * head within `firstHead.withinMs` gets `408` and is closed, so a slow or silent client cannot
+   * hold its connection slot past `--handshake-timeout`.
    */
-  attach(socket: stream.Duplex, target: UpstreamTarget | null, firstHead?: FirstHeadDeadline): void;
+  attach(
+    socket: stream.Duplex,
+    target: UpstreamTarget | null,
+    connection?: ConnectionInfo,
+    firstHead?: FirstHeadDeadline,
+  ): void;
   /** Destroys attached sockets, tunnels and pooled upstream connections; resolves once closed. */
   close(): Promise<void>;
 }
@@ -115,7 +123,16 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
       log(`http1: onExchange failed: ${(error as Error).message}`);
     }
   };
-  const context: TunnelContext = { connector, log, report, track };
+  const connections = new WeakMap<stream.Duplex, ConnectionInfo>();
+  const connectionOf = (socket: stream.Duplex): ConnectionInfo => {
+    let connection = connections.get(socket);
+    if (connection === undefined) {
+      connection = describeClientConnection({ socket, tunnel: null, tls: null, sni: null });
+      connections.set(socket, connection);
+    }
+    return connection;
+  };
+  const context: TunnelContext = { connector, log, report, track, connectionOf };
   const routeOf = (req: http.IncomingMessage, socket: stream.Duplex) =>
     routeRequest(req.url ?? '', targets.get(socket) ?? null, findRawHeader(req.rawHeaders, 'host'));
 
@@ -248,12 +265,13 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
   });
 
   return {
-    attach(socket, target, firstHead) {
+    attach(socket, target, connection, firstHead) {
       if (closed) {
         socket.destroy();
         return;
       }
       targets.set(socket, target);
+      if (connection !== undefined) connections.set(socket, connection);
       track(socket);
       if (firstHead) {
         clients.set(socket, firstHead.client);

@@ -1,6 +1,10 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type stream from 'node:stream';
+import {
+  describeUpstreamConnection,
+  describeUpstreamTarget,
+} from '../http2/describe-connection.js';
 import { classifyHttp1UpstreamError } from './classify-http1-failure.js';
 import type { ExchangeContext } from './forward-exchange.js';
 import { removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
@@ -37,7 +41,8 @@ export function relayUpgrade(
   const label = `http1: ${method} ${authority} ${path} (upgrade)`;
   if (route.kind === 'reject') {
     client.on('error', () => {});
-    const record = trackExchange({ method, authority, path }, [client], context.report);
+    const identity = { method, authority, path, connection: context.connectionOf(client) };
+    const record = trackExchange({ ...identity, upstream: null }, [client], context.report);
     record.fail({ code: route.code, side: 'client', reason: route.reason });
     record.status = route.status;
     context.log(`${label}: ${route.reason}`);
@@ -63,6 +68,9 @@ export function relayUpgrade(
       return;
     }
     ready = true;
+    if (record.upstream !== null) {
+      record.upstream = describeUpstreamConnection(record.upstream, upstream);
+    }
     upstream.write(requestHead, 'latin1');
     if (head.length > 0) upstream.write(head);
     record.requestBytes += head.length;
@@ -78,7 +86,17 @@ export function relayUpgrade(
     upstream.pipe(client);
   });
   context.track(upstream);
-  const record = trackExchange({ method, authority, path }, [client, upstream], context.report);
+  const record = trackExchange(
+    {
+      method,
+      authority,
+      path,
+      connection: context.connectionOf(client),
+      upstream: describeUpstreamTarget(route.destination),
+    },
+    [client, upstream],
+    context.report,
+  );
 
   upstream.on('error', (error) => {
     const failure = classifyHttp1UpstreamError(error, upstreamName);

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import type { ConnectionInfo, UpstreamInfo } from '../http2/channel-event.js';
 import type { Http1ExchangeError, Http1ExchangeSummary } from './exchange-summary.js';
 
 /** The running tally of one exchange; the I/O code updates it as bytes and failures happen. */
@@ -8,6 +9,8 @@ export interface ExchangeRecord {
   status: number | null;
   requestBytes: number;
   responseBytes: number;
+  /** The destination, completed with the connection actually used once it is known. */
+  upstream: UpstreamInfo | null;
   /**
    * Records a failure. Only the first one counts: later ones are its consequences (the client
    * leaving makes the upstream request fail, and so on). Returns whether this one was first.
@@ -20,6 +23,9 @@ export interface ExchangeIdentity {
   readonly method: string;
   readonly authority: string;
   readonly path: string;
+  readonly connection: ConnectionInfo;
+  /** The destination before any connection; null when the request is not forwarded. */
+  readonly upstream: UpstreamInfo | null;
 }
 
 /**
@@ -38,6 +44,7 @@ export function trackExchange(
     status: null,
     requestBytes: 0,
     responseBytes: 0,
+    upstream: identity.upstream,
     fail(failure) {
       if (error !== null) return false;
       error = failure;
@@ -49,7 +56,11 @@ export function trackExchange(
     open -= 1;
     if (open > 0) return;
     report({
-      ...identity,
+      method: identity.method,
+      authority: identity.authority,
+      path: identity.path,
+      connection: identity.connection,
+      upstream: record.upstream,
       status: record.status,
       requestBytes: record.requestBytes,
       responseBytes: record.responseBytes,

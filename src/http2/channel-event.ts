@@ -98,3 +98,44 @@ export type ChannelEvent =
 export function assertNever(value: never): never {
   throw new Error(`unhandled variant: ${JSON.stringify(value)}`);
 }
+
+/**
+ * One client connection as the listener accepted it: the same for every stream on it. Plain data,
+ * independent of the HTTP/2 engine. A CONNECT tunnel is a connection of its own whose client is
+ * the CONNECT socket's peer.
+ */
+export interface ConnectionInfo {
+  /** Unique in this process. */
+  readonly id: string;
+  /** The client's IP address and port (the TCP peer; for a tunnel, the CONNECT socket's). */
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  /** The CONNECT target `host:port`; null when the client spoke to the proxy directly. */
+  readonly tunnel: string | null;
+  /** The server name from the client's TLS ClientHello; null without TLS or without SNI. */
+  readonly sni: string | null;
+  /** The ALPN protocol agreed with the client (`h2`, `http/1.1`); null without TLS or ALPN. */
+  readonly alpn: string | null;
+  /** The client leg's TLS version (`TLSv1.3`); null for cleartext. */
+  readonly tlsVersion: string | null;
+}
+
+/**
+ * Where a stream went upstream. `host`, `port` and `tls` are the destination grpctap was given
+ * (the CONNECT target, the `--reverse` upstream, or a direct request's authority); the rest
+ * describes the connection actually made and is null until it is made (or when it failed).
+ */
+export interface UpstreamInfo {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** The IP address and port connected to. */
+  readonly address: string | null;
+  readonly addressPort: number | null;
+  /** The server name sent upstream (TLS only). */
+  readonly sni: string | null;
+  /** The ALPN protocol the upstream chose (`h2`, `http/1.1`); `h2c` for cleartext HTTP/2. */
+  readonly alpn: string | null;
+  /** The upstream leg's TLS version; null for cleartext or before the handshake. */
+  readonly tlsVersion: string | null;
+}

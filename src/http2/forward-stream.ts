@@ -5,7 +5,15 @@ import type {
   ServerHttp2Stream,
 } from 'node:http2';
 import { isGrpcContentType } from '../grpc/is-grpc-content-type.js';
-import type { ChannelEvent, Direction, HeaderList, Side } from './channel-event.js';
+import type {
+  ChannelEvent,
+  ConnectionInfo,
+  Direction,
+  HeaderList,
+  Side,
+  UpstreamInfo,
+} from './channel-event.js';
+import { describeUpstreamSession } from './describe-upstream-session.js';
 import { findHeader, measureHeaderList, toHeaderList, toHeaderObject } from './header-list.js';
 import {
   type ClassifiedFailure,
@@ -41,6 +49,10 @@ export interface ForwardStreamOptions {
   /** `host:port` of the upstream, for messages. */
   readonly upstreamLabel: string;
   readonly observe: OpenStreamObserver;
+  /** The client connection the stream arrived on. */
+  readonly connection: ConnectionInfo;
+  /** The stream's destination; null when it has none (the route failed). */
+  readonly upstream: UpstreamInfo | null;
   readonly log: (line: string) => void;
   /** True once the proxy is shutting down: streams it cuts are then the proxy's doing. */
   readonly shuttingDown: () => boolean;
@@ -82,7 +94,13 @@ export function forwardStream(options: ForwardStreamOptions): void {
       abort(http2Code, 'proxy', 'receive', nameHttp2Error(http2Code), reason, 'both');
     },
   };
-  const observer = options.observe(streamId, headers, control);
+  const observer = options.observe(
+    streamId,
+    headers,
+    control,
+    options.connection,
+    options.upstream,
+  );
   const emit = observer
     ? (event: ChannelEvent): void => observer.onEvent(event)
     : (_event: ChannelEvent): void => {};
@@ -197,6 +215,9 @@ export function forwardStream(options: ForwardStreamOptions): void {
         } catch (error) {
           fail(classifyUpstreamError(error, options.upstreamLabel));
           return;
+        }
+        if (observer?.onUpstream && options.upstream) {
+          observer.onUpstream(describeUpstreamSession(pooled.session, options.upstream));
         }
         relay(upstream, pooled.session);
       },

@@ -1,7 +1,8 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { HeaderList } from './channel-event.js';
+import type { ConnectionInfo, HeaderList, UpstreamInfo } from './channel-event.js';
+import { describeUpstreamTarget } from './describe-connection.js';
 import { forwardStream } from './forward-stream.js';
 import { findHeader, toHeaderList } from './header-list.js';
 import { type ClassifiedFailure, ProxyFailure } from './map-error.js';
@@ -29,6 +30,8 @@ export interface ServeHttp2Options {
    */
   readonly route: (headers: HeaderList) => UpstreamEndpoint | ClassifiedFailure;
   readonly observe: OpenStreamObserver;
+  /** The client connection this session runs on. */
+  readonly connection: ConnectionInfo;
   readonly nextStreamId: () => string;
   readonly log: (line: string) => void;
   /** True once the proxy is shutting down (see `ForwardStreamOptions.shuttingDown`). */
@@ -72,6 +75,15 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
     label,
     log: options.log,
   });
+  const targets = new WeakMap<UpstreamEndpoint, UpstreamInfo>();
+  const describeTarget = (endpoint: UpstreamEndpoint): UpstreamInfo => {
+    let target = targets.get(endpoint);
+    if (target === undefined) {
+      target = describeUpstreamTarget(endpoint);
+      targets.set(endpoint, target);
+    }
+    return target;
+  };
   try {
     session.setLocalWindowSize(connectionWindowBytes(options.limits));
   } catch {
@@ -105,6 +117,8 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
           ? formatEndpoint(endpoint)
           : (findHeader(headers, ':authority') ?? '?'),
         observe: options.observe,
+        connection: options.connection,
+        upstream: endpoint ? describeTarget(endpoint) : null,
         log: options.log,
         shuttingDown: options.shuttingDown,
       });

@@ -1,4 +1,4 @@
-import type { ChannelEvent, HeaderList } from './channel-event.js';
+import type { ChannelEvent, ConnectionInfo, HeaderList, UpstreamInfo } from './channel-event.js';
 
 /** Lets an observer end a stream it found malformed (e.g. an oversize gRPC message). */
 export interface StreamControl {
@@ -9,14 +9,22 @@ export interface StreamControl {
 /** Receives a stream's channel events after the bytes they describe were forwarded. */
 export interface StreamObserver {
   onEvent(event: ChannelEvent): void;
+  /**
+   * The upstream connection the stream was sent on, once it is known (after the request headers,
+   * before any response event). Not called when the upstream could not be reached.
+   */
+  onUpstream?(upstream: UpstreamInfo): void;
 }
 
 /**
- * Called once per stream with its id and request headers; returns the stream's observer, or null
- * when nobody watches (then no events are built at all).
+ * Called once per stream with its id, request headers, the client connection it arrived on and
+ * its destination (null when it has none, e.g. a request the proxy refuses); returns the stream's
+ * observer, or null when nobody watches (then no events are built at all).
  */
 export type OpenStreamObserver = (
   streamId: string,
   requestHeaders: HeaderList,
   control: StreamControl,
+  connection: ConnectionInfo,
+  upstream: UpstreamInfo | null,
 ) => StreamObserver | null;

@@ -5,7 +5,8 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { FirstHeadDeadline } from '../http1/http1-forwarder.js';
-import type { HeaderList } from '../http2/channel-event.js';
+import type { ConnectionInfo, HeaderList } from '../http2/channel-event.js';
+import { describeClientConnection } from '../http2/describe-connection.js';
 import { findHeader } from '../http2/header-list.js';
 import { type ClassifiedFailure, classifyUpstreamError } from '../http2/map-error.js';
 import { serveHttp2 } from '../http2/serve-http2.js';
@@ -22,7 +23,12 @@ import { readFirstBytes } from './read-first-bytes.js';
 
 /** What the HTTP/1.1 side must offer the listener (see `src/http1`). */
 export interface Http1Attach {
-  attach(socket: Duplex, target: UpstreamEndpoint | null, handshake?: FirstHeadDeadline): void;
+  attach(
+    socket: Duplex,
+    target: UpstreamEndpoint | null,
+    connection: ConnectionInfo,
+    handshake?: FirstHeadDeadline,
+  ): void;
 }
 
 export interface ProxyListenerOptions {
@@ -68,6 +74,10 @@ interface Tunnel {
 }
 
 const MAX_SNIFF_BYTES = 64 * 1024;
+
+function describeTunnel(tunnel: Tunnel | null): string | null {
+  return tunnel === null ? null : formatEndpoint(tunnel);
+}
 
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
 
@@ -147,8 +157,10 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
   function serve(
     socket: Duplex,
     route: (headers: HeaderList) => UpstreamEndpoint | ClassifiedFailure,
+    connection: ConnectionInfo,
   ): void {
     serveHttp2(socket, {
+      connection,
       pool: options.pool,
       limits: options.limits,
       route,
@@ -219,6 +231,8 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
         : tunnel
           ? { host: tunnel.host, port: tunnel.port, tls: false, servername: tunnel.host }
           : null;
+    const describeCleartext = (): ConnectionInfo =>
+      describeClientConnection({ socket, tunnel: describeTunnel(tunnel), tls: null, sni: null });
     switch (first.kind) {
       case 'unknown':
         log(
@@ -229,10 +243,10 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
         } else socket.destroy();
         return;
       case 'h2c':
-        serve(socket, fixed ? () => fixed : routeByAuthority);
+        serve(socket, fixed ? () => fixed : routeByAuthority, describeCleartext());
         return;
       case 'http1':
-        options.http1.attach(socket, fixed, firstHead(socket, tunnel, budget));
+        options.http1.attach(socket, fixed, describeCleartext(), firstHead(socket, tunnel, budget));
         // node:http consumes the socket's handle directly; the sniffed bytes put back with
         // `unshift` reach its parser only through a 'data' event, which needs a flowing socket.
         socket.resume();
@@ -304,10 +318,16 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     }
     track(tlsSocket);
     tlsSocket.on('error', () => {});
+    const connection = describeClientConnection({
+      socket,
+      tunnel: describeTunnel(tunnel),
+      tls: tlsSocket,
+      sni: serverName,
+    });
     if (tlsSocket.alpnProtocol === 'h2') {
       const known = failure;
-      serve(tlsSocket, known ? () => known : () => endpoint);
-    } else options.http1.attach(tlsSocket, endpoint, firstHead(socket, tunnel, budget));
+      serve(tlsSocket, known ? () => known : () => endpoint, connection);
+    } else options.http1.attach(tlsSocket, endpoint, connection, firstHead(socket, tunnel, budget));
   }
 
   return {

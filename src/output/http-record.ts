@@ -1,4 +1,5 @@
 import type { HttpExchange } from '../flow/http-exchange.js';
+import { toConnectionRecord } from './connection-record.js';
 
 /** The `protocol: "http"` record of one plain HTTP exchange (see docs/records.md). */
 export function toHttpRecord(exchange: HttpExchange): Record<string, unknown> {
@@ -16,6 +17,10 @@ export function toHttpRecord(exchange: HttpExchange): Record<string, unknown> {
     responseBytes: exchange.responseBytes,
     durationMs: exchange.durationMs,
     error: exchange.error,
+    connection:
+      exchange.connection === null
+        ? null
+        : toConnectionRecord(exchange.connection, exchange.upstream),
   };
 }
 

@@ -4,16 +4,25 @@
  */
 import type { GrpcFlowItem } from '../flow/grpc-flow-item.js';
 import type { HttpExchange } from '../flow/http-exchange.js';
+import { stringifyConnection } from './connection-record.js';
 import { encodeGrpcRecordLine, serializeRecord, toGrpcRecord } from './grpc-record.js';
 import { toHttpRecord } from './http-record.js';
 
-/** The line of a gRPC item, with its decoded view when there is one (`decoded`, `statusDetailsDecoded`). */
+/**
+ * The line of a gRPC item: with its decoded view when there is one (`decoded`,
+ * `statusDetailsDecoded`), and with `connection` on the request's `start` and on `flow`.
+ */
 export function encodeGrpcItemLine(item: GrpcFlowItem): Uint8Array {
   if (item.recordLine !== null) return item.recordLine;
   const { envelope } = item;
   const view = item.decodedView();
   let line: Buffer;
-  if (view === null) {
+  if (envelope.kind === 'flow' || (envelope.kind === 'start' && envelope.direction === 'send')) {
+    // The record's own fields, then `connection` as the last member.
+    const text = serializeRecord(toGrpcRecord(envelope));
+    const connection = stringifyConnection(item.call.connection, item.call.upstream);
+    line = Buffer.from(`${text.slice(0, -2)},"connection":${connection}}\n`, 'utf8');
+  } else if (view === null) {
     line = encodeGrpcRecordLine(envelope);
   } else if (envelope.kind === 'end') {
     const json = toGrpcRecord(envelope) as unknown as Record<string, unknown>;

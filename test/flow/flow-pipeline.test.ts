@@ -25,6 +25,16 @@ function frame(payload: Uint8Array): Buffer {
   return out;
 }
 
+const CONNECTION = {
+  id: 'connection-1',
+  clientAddress: '127.0.0.1',
+  clientPort: 40000,
+  tunnel: null,
+  sni: null,
+  alpn: null,
+  tlsVersion: null,
+};
+
 const MESSAGE = Buffer.from([0x0a, 0x03, 0x61, 0x64, 0x61]);
 
 /** The channel events of one unary call on stream `id`. */
@@ -90,7 +100,7 @@ function collectingSink(items: FlowItem[], name = 'collect'): FlowSink {
 
 function runCall(pipeline: ReturnType<typeof createFlowPipeline>, id = 'flow-1'): void {
   const observe = createObserverHub({ maxMessageSize: 1024, pipeline, warn: () => {} });
-  const observer = observe(id, REQUEST, { reset: () => {} });
+  const observer = observe(id, REQUEST, { reset: () => {} }, CONNECTION, null);
   for (const event of unaryCall(id, Date.UTC(2024, 4, 1))) observer?.onEvent(event);
 }
 
@@ -161,7 +171,7 @@ describe('the observer pipeline', () => {
     assert.equal(counting.calls(), 0);
   });
 
-  it('writes the record lines the record encoder makes, and the same lines to a JSON tail', async () => {
+  it('writes the record lines the record encoder makes, with the connection on the request start and the flow, and the same lines to a JSON tail', async () => {
     const items: FlowItem[] = [];
     const tail = memoryStream();
     const record = memoryStream();
@@ -177,8 +187,16 @@ describe('the observer pipeline', () => {
     });
     runCall(pipeline);
     await pipeline.close();
+    const connection = JSON.stringify({ ...CONNECTION, upstream: null });
     const expected = items
-      .map((item) => (item.kind === 'grpc' ? encodeGrpcRecordLine(item.envelope).toString() : ''))
+      .map((item) => {
+        if (item.kind !== 'grpc') return '';
+        const line = encodeGrpcRecordLine(item.envelope).toString();
+        const { envelope } = item;
+        const withConnection =
+          envelope.kind === 'flow' || (envelope.kind === 'start' && envelope.direction === 'send');
+        return withConnection ? `${line.slice(0, -2)},"connection":${connection}}\n` : line;
+      })
       .join('');
     assert.equal(record.text(), expected);
     assert.equal(tail.text(), expected);
