@@ -84,7 +84,7 @@ const pipeline = createFlowPipeline({
   maxBodyBytes: 0,
   warn: (line) => console.error(line),
 });
-const observe = createObserverHub({
+const { observe } = createObserverHub({
   maxMessageSize: 4 * 1024 * 1024 + 5,
   pipeline,
   warn: (line) => console.error(line),

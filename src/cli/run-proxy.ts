@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { createFlowPipeline } from '../flow/flow-pipeline.js';
 import type { FlowSink } from '../flow/flow-sink.js';
 import { fromHttp1Summary } from '../flow/http-exchange.js';
+import { EARLY_RESET_WINDOW_MS } from '../flow/early-reset-tracker.js';
 import { createObserverHub } from '../flow/observer-hub.js';
 import type { PayloadDecoder } from '../flow/payload-decoder.js';
 import { createHttp1Forwarder } from '../http1/http1-forwarder.js';
@@ -25,8 +26,11 @@ import type { ProxyOptions } from './parse-options.js';
 
 /** Most bytes the stdout tail may queue before lines are dropped (a reader that stalls). */
 const TAIL_QUEUE_BYTES = 64 * 1024 * 1024;
-/** The record file is the lossless copy: it queues without a cap while the disk keeps up. */
-const RECORD_QUEUE_BYTES = Number.POSITIVE_INFINITY;
+/**
+ * Most bytes the record file may queue: a disk (or a pipe) slower than the traffic loses records
+ * past this, counted in a `gap` record, instead of growing the proxy without bound.
+ */
+const RECORD_QUEUE_BYTES = 64 * 1024 * 1024;
 
 /** Authorities remembered for server reflection (most recent first out when full). */
 const MAX_REMEMBERED_ROUTES = 1000;
@@ -118,8 +122,7 @@ export async function runProxy(
       color: options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
       maxQueuedBytes: TAIL_QUEUE_BYTES,
       onError: (error) => log(`stdout: ${error.message}; records still go to --record`),
-      onDrop: () =>
-        log('stdout is not keeping up; dropping tail lines (the --record file keeps all)'),
+      onDrop: () => log('stdout is not keeping up; dropping tail lines (a gap line says how many)'),
     }),
   ];
   if (options.record !== null) {
@@ -158,7 +161,7 @@ export async function runProxy(
     return pooled.session;
   });
   const pipeline = createFlowPipeline({ sinks, decoder, maxBodyBytes: 0, warn: log });
-  const observe = createObserverHub({
+  const hub = createObserverHub({
     maxMessageSize: options.maxMessageSize,
     pipeline,
     warn: log,
@@ -189,7 +192,7 @@ export async function runProxy(
     pool,
     http1,
     leafContexts,
-    observe,
+    observe: hub.observe,
     log,
     onTlsSocket,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
@@ -213,11 +216,17 @@ export async function runProxy(
     );
   }
   const active = listener;
+  const resetTimer = setInterval(() => {
+    if (hub.earlyResets.pending) hub.flushEarlyResets(Date.now(), false);
+  }, EARLY_RESET_WINDOW_MS / 2);
+  resetTimer.unref();
   return {
     address: { host: address.address, port: address.port },
     async stop() {
       await Promise.all([active.close(), http1.close()]);
       pool.close();
+      clearInterval(resetTimer);
+      hub.flushEarlyResets(Date.now(), true);
       await Promise.all([pipeline.close(), keylog?.close()]);
     },
     unflushed() {

@@ -3,9 +3,11 @@
  * A sink is one file implementing `FlowSink` (the stdout tail, the `--record` file, the flow
  * store, ...). See docs/architecture.md, "The observer pipeline".
  */
+import type { EarlyResetSummary } from './early-reset-tracker.js';
 import type { GrpcFlowItem } from './grpc-flow-item.js';
 import type { HttpExchange } from './http-exchange.js';
 
+export type { EarlyResetSummary } from './early-reset-tracker.js';
 export type { GrpcFlowItem } from './grpc-flow-item.js';
 export type { GapNotice } from './gap-tracker.js';
 
@@ -16,13 +18,23 @@ export interface HttpFlowItem {
 }
 
 /**
+ * Streams of one connection reset by the client before any answer, during a flood of such resets
+ * from its address: summarised, one item per connection per batch, instead of a flow each.
+ */
+export interface EarlyResetsFlowItem {
+  readonly kind: 'earlyResets';
+  readonly summary: EarlyResetSummary;
+}
+
+/**
  * What the pipeline hands to every sink, in observation order.
  *
  * - `grpc`: one envelope of a call (`start`, `data`, `end`, `flow`) with the call's identity and
  *   a lazily decoded view (`GrpcFlowItem`).
  * - `http`: one plain HTTP exchange.
+ * - `earlyResets`: a batch of early-reset streams summarised during a flood.
  */
-export type FlowItem = GrpcFlowItem | HttpFlowItem;
+export type FlowItem = GrpcFlowItem | HttpFlowItem | EarlyResetsFlowItem;
 
 /** What a sink asks the stages before it to prepare. */
 export interface SinkNeeds {

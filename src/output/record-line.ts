@@ -2,6 +2,7 @@
  * The NDJSON line of each pipeline item, as UTF-8 bytes: what `--output json` and `--record FILE`
  * write. A gRPC item's line is encoded once and shared by every sink that writes it.
  */
+import type { GapNotice } from '../flow/gap-tracker.js';
 import type { GrpcFlowItem } from '../flow/grpc-flow-item.js';
 import type { HttpExchange } from '../flow/http-exchange.js';
 import { stringifyConnection } from './connection-record.js';
@@ -39,4 +40,23 @@ export function encodeGrpcItemLine(item: GrpcFlowItem): Uint8Array {
 /** The line of a plain HTTP exchange. */
 export function encodeHttpExchangeLine(exchange: HttpExchange): Buffer {
   return Buffer.from(serializeRecord(toHttpRecord(exchange)), 'utf8');
+}
+
+/** The `gap` record: records a sink lost while it could not keep up (docs/records.md). */
+export function toGapRecord(notice: GapNotice): Record<string, unknown> {
+  return {
+    protocol: 'grpctap',
+    event: 'gap',
+    time: new Date(notice.time).toISOString(),
+    sink: notice.sink,
+    lostRecords: notice.lostRecords,
+    lostBytes: notice.lostBytes,
+    from: new Date(notice.from).toISOString(),
+    until: new Date(notice.until).toISOString(),
+  };
+}
+
+/** The `gap` record's line. */
+export function encodeGapLine(notice: GapNotice): string {
+  return serializeRecord(toGapRecord(notice));
 }

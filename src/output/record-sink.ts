@@ -1,13 +1,14 @@
 import type { Writable } from 'node:stream';
 import type { FlowItem, FlowSink } from '../flow/flow-sink.js';
 import { assertNever } from '../http2/channel-event.js';
+import { encodeEarlyResetsLine } from './early-resets-record.js';
 import { createLineWriter } from './line-writer.js';
-import { encodeGrpcItemLine, encodeHttpExchangeLine } from './record-line.js';
+import { encodeGapLine, encodeGrpcItemLine, encodeHttpExchangeLine } from './record-line.js';
 
 export interface RecordSinkOptions {
   /** The `--record` file. */
   readonly stream: Writable;
-  /** Most bytes queued for the file before records are dropped. */
+  /** Most bytes queued for the file before records are dropped (then a `gap` record follows). */
   readonly maxQueuedBytes: number;
   /** A write error: recording stops, forwarding goes on. */
   readonly onError: (error: Error) => void;
@@ -16,7 +17,8 @@ export interface RecordSinkOptions {
 }
 
 /**
- * The `--record FILE` sink: every item as an NDJSON line with full payloads and decoded views.
+ * The `--record FILE` sink: every item as an NDJSON line with full payloads and decoded views,
+ * and a `gap` record for what its cap dropped, written as soon as the file has room again.
  */
 export function createRecordSink(options: RecordSinkOptions): FlowSink {
   const writer = createLineWriter(options.stream, {
@@ -24,6 +26,7 @@ export function createRecordSink(options: RecordSinkOptions): FlowSink {
     maxQueuedBytes: options.maxQueuedBytes,
     onError: options.onError,
     onDrop: options.onDrop,
+    formatGap: encodeGapLine,
   });
   return {
     name: 'record',
@@ -35,6 +38,9 @@ export function createRecordSink(options: RecordSinkOptions): FlowSink {
           return;
         case 'http':
           writer.write(encodeHttpExchangeLine(item.exchange));
+          return;
+        case 'earlyResets':
+          writer.write(encodeEarlyResetsLine(item.summary));
           return;
         default:
           assertNever(item);

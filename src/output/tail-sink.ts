@@ -1,11 +1,13 @@
 import type { Writable } from 'node:stream';
 import type { FlowItem, FlowSink } from '../flow/flow-sink.js';
+import type { GapNotice } from '../flow/gap-tracker.js';
 import type { GrpcFlowItem } from '../flow/grpc-flow-item.js';
 import { assertNever } from '../http2/channel-event.js';
+import { encodeEarlyResetsLine, formatEarlyResetsLine } from './early-resets-record.js';
 import { formatGrpcLine } from './format-grpc-line.js';
 import { formatHttpLine } from './http-record.js';
 import { createLineWriter } from './line-writer.js';
-import { encodeGrpcItemLine, encodeHttpExchangeLine } from './record-line.js';
+import { encodeGapLine, encodeGrpcItemLine, encodeHttpExchangeLine } from './record-line.js';
 
 export interface TailSinkOptions {
   /** stdout. */
@@ -14,11 +16,20 @@ export interface TailSinkOptions {
   readonly format: 'text' | 'json';
   /** ANSI colours in text lines. */
   readonly color: boolean;
-  /** Most bytes queued before lines are dropped (a reader that stalls). */
+  /** Most bytes queued before lines are dropped (a reader that stalls); a gap line follows. */
   readonly maxQueuedBytes: number;
   readonly onError: (error: Error) => void;
   /** Called once, when the first line is dropped for the cap. */
   readonly onDrop: () => void;
+}
+
+/** The text tail's line for lost lines. */
+export function formatGapLine(notice: GapNotice): string {
+  const clock = (time: number): string => new Date(time).toISOString().slice(11, 23);
+  return (
+    `${clock(notice.time)} gap: ${notice.lostRecords} lines (${notice.lostBytes} bytes) of ` +
+    `${notice.sink} lost from ${clock(notice.from)} to ${clock(notice.until)}: the reader was not keeping up\n`
+  );
 }
 
 /**
@@ -33,6 +44,7 @@ export function createTailSink(options: TailSinkOptions): FlowSink {
     maxQueuedBytes: options.maxQueuedBytes,
     onError: options.onError,
     onDrop: options.onDrop,
+    formatGap: json ? encodeGapLine : formatGapLine,
   });
   const writeText = (item: GrpcFlowItem): void => {
     const { envelope } = item;
@@ -52,6 +64,10 @@ export function createTailSink(options: TailSinkOptions): FlowSink {
         case 'http':
           if (json) writer.write(encodeHttpExchangeLine(item.exchange));
           else writer.write(`${formatHttpLine(item.exchange, color)}\n`);
+          return;
+        case 'earlyResets':
+          if (json) writer.write(encodeEarlyResetsLine(item.summary));
+          else writer.write(`${formatEarlyResetsLine(item.summary, color)}\n`);
           return;
         default:
           assertNever(item);

@@ -99,7 +99,7 @@ function collectingSink(items: FlowItem[], name = 'collect'): FlowSink {
 }
 
 function runCall(pipeline: ReturnType<typeof createFlowPipeline>, id = 'flow-1'): void {
-  const observe = createObserverHub({ maxMessageSize: 1024, pipeline, warn: () => {} });
+  const { observe } = createObserverHub({ maxMessageSize: 1024, pipeline, warn: () => {} });
   const observer = observe(id, REQUEST, { reset: () => {} }, CONNECTION, null);
   for (const event of unaryCall(id, Date.UTC(2024, 4, 1))) observer?.onEvent(event);
 }

@@ -14,7 +14,14 @@ describe('docs/records.md', () => {
 
   it('shows an example of every event', () => {
     const events = examples.map((example) => (example as { event?: unknown }).event);
-    assert.deepEqual([...new Set(events)].sort(), ['data', 'end', 'flow', 'start']);
+    assert.deepEqual([...new Set(events)].sort(), [
+      'data',
+      'earlyResets',
+      'end',
+      'flow',
+      'gap',
+      'start',
+    ]);
     assert.ok(examples.length >= 7);
   });
 
