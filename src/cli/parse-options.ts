@@ -30,6 +30,8 @@ export interface ProxyOptions {
   readonly maxStreams: number;
   /** Per-stream HTTP/2 receive window in bytes (both sides). */
   readonly streamWindow: number;
+  /** Body bytes a plain HTTP exchange keeps per direction for the flow store (true size beyond). */
+  readonly storeMaxBody: number;
 }
 
 export type ParsedCommand =
@@ -41,6 +43,9 @@ export type ParsedCommand =
 
 /** 254 MiB: above gRPC's usual 4 MiB default yet below what a 32-bit length prefix allows. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 254 * 1024 * 1024;
+
+/** 1 MiB: enough for the JSON, HTML and form bodies people read, small next to a window. */
+export const DEFAULT_STORE_MAX_BODY = 1024 * 1024;
 
 /** Largest `--max-message-size`: the 4-byte gRPC length prefix cannot declare more. */
 export const MAX_MESSAGE_SIZE_LIMIT = 4 * 1024 ** 3;
@@ -68,6 +73,7 @@ const FLAGS = {
   'max-connections': ['value', `an integer from 1 to ${MAX_INT31}`],
   'max-streams': ['value', `an integer from 1 to ${MAX_INT31}`],
   'stream-window': ['value', 'a size such as 1MiB, 256KiB or 65535'],
+  'store-max-body': ['value', 'a size such as 1MiB, 64KiB or 0'],
   help: ['switch', ''],
   version: ['switch', ''],
 } as const satisfies Record<string, readonly [FlagArity, string]>;
@@ -287,6 +293,13 @@ function readProxyOptions(
       65_535,
       MAX_INT31,
       'a size from 65535 to 2147483647 bytes',
+    ),
+    storeMaxBody: size(
+      'store-max-body',
+      DEFAULT_STORE_MAX_BODY,
+      0,
+      MAX_MESSAGE_SIZE_LIMIT,
+      'a size from 0 to 4GiB',
     ),
   };
 }

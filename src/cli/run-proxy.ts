@@ -160,7 +160,12 @@ export async function runProxy(
     pooled.release();
     return pooled.session;
   });
-  const pipeline = createFlowPipeline({ sinks, decoder, maxBodyBytes: 0, warn: log });
+  const pipeline = createFlowPipeline({
+    sinks,
+    decoder,
+    maxBodyBytes: options.storeMaxBody,
+    warn: log,
+  });
   const hub = createObserverHub({
     maxMessageSize: options.maxMessageSize,
     pipeline,
@@ -181,6 +186,7 @@ export async function runProxy(
     keepAliveTimeoutMs: options.idleTimeoutMs,
     ...(onTlsSocket ? { onUpstreamTlsSocket: onTlsSocket } : {}),
     authorize,
+    maxBodyBytes: pipeline.bodyCapBytes,
     onConnect: (request, socket, head) => listener?.handleConnect(request, socket, head),
     onExchange: (summary) =>
       pipeline.publish({ kind: 'http', exchange: fromHttp1Summary(summary, randomUUID()) }),

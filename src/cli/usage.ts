@@ -25,6 +25,7 @@ Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090)
   --max-connections N        concurrent client connections (default 10000)
   --max-streams N            concurrent streams per client HTTP/2 connection (default 1000)
   --stream-window BYTES      per-stream HTTP/2 window, what one stream may buffer per side (default 1MiB)
+  --store-max-body BYTES     plain HTTP body bytes kept per direction for the flow store (default 1MiB)
   -h, --help                 this help
   --version                  print the version
 

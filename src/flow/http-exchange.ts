@@ -7,9 +7,10 @@ import type {
 } from '../http2/channel-event.js';
 import { findHeader } from '../http2/header-list.js';
 import type { Http1ExchangeSummary } from '../http1/exchange-summary.js';
+import { createBodyCapture, type ExchangeContent } from './capture-body.js';
 
 /** One plain (non-gRPC) HTTP request/response, summarised when it ends. */
-export interface HttpExchange {
+export interface HttpExchange extends ExchangeContent {
   readonly flowId: string;
   /** Start time, ms since the epoch. */
   readonly time: number;
@@ -29,17 +30,29 @@ export interface HttpExchange {
   readonly upstream: UpstreamInfo | null;
 }
 
+export interface HttpExchangeTracker {
+  push(event: ChannelEvent): HttpExchange | null;
+  setUpstream(upstream: UpstreamInfo): void;
+}
+
 /**
- * Folds an HTTP/2 stream's channel events into one `HttpExchange`. `push` returns the exchange once
- * the response has ended or the stream was reset, and null before.
+ * Folds an HTTP/2 stream's channel events into one `HttpExchange` (pure). `push` returns the
+ * exchange once the response has ended or the stream was reset, and null before. Bodies are
+ * captured up to `maxBodyBytes` each; 0 captures none.
  */
 export function createHttpExchangeTracker(
   flowId: string,
   requestHeaders: HeaderList,
   connection: ConnectionInfo | null,
   target: UpstreamInfo | null,
-): { push(event: ChannelEvent): HttpExchange | null; setUpstream(upstream: UpstreamInfo): void } {
+  maxBodyBytes = 0,
+): HttpExchangeTracker {
   let upstream = target;
+  let responseHeaders: HeaderList | null = null;
+  let requestTrailers: HeaderList = [];
+  let responseTrailers: HeaderList = [];
+  const requestBody = maxBodyBytes > 0 ? createBodyCapture(maxBodyBytes) : null;
+  const responseBody = maxBodyBytes > 0 ? createBodyCapture(maxBodyBytes) : null;
   let start: number | null = null;
   let status: number | null = null;
   let requestBytes = 0;
@@ -63,6 +76,12 @@ export function createHttpExchangeTracker(
       error,
       connection,
       upstream,
+      requestHeaders,
+      responseHeaders,
+      requestTrailers,
+      responseTrailers,
+      requestBody: requestBody?.finish() ?? null,
+      responseBody: responseBody?.finish() ?? null,
     };
   };
   return {
@@ -75,16 +94,25 @@ export function createHttpExchangeTracker(
       switch (event.kind) {
         case 'headersReceived':
           if (event.direction === 'receive') {
+            responseHeaders = event.headers;
             status = Number(findHeader(event.headers, ':status') ?? Number.NaN);
             if (Number.isNaN(status)) status = null;
             if (event.endStream) return finish(event.time, null);
           }
           return null;
         case 'dataReceived':
-          if (event.direction === 'send') requestBytes += event.data.byteLength;
-          else responseBytes += event.data.byteLength;
+          if (event.direction === 'send') {
+            requestBytes += event.data.byteLength;
+            requestBody?.push(event.data);
+          } else {
+            responseBytes += event.data.byteLength;
+            responseBody?.push(event.data);
+          }
           return null;
         case 'trailersReceived':
+          if (event.direction === 'send') requestTrailers = event.headers;
+          else responseTrailers = event.headers;
+          return event.direction === 'receive' ? finish(event.time, null) : null;
         case 'endReceived':
           return event.direction === 'receive' ? finish(event.time, null) : null;
         case 'informationalReceived':
@@ -112,5 +140,11 @@ export function fromHttp1Summary(summary: Http1ExchangeSummary, flowId: string):
     error: summary.error,
     connection: summary.connection,
     upstream: summary.upstream,
+    requestHeaders: summary.requestHeaders,
+    responseHeaders: summary.responseHeaders,
+    requestTrailers: summary.requestTrailers,
+    responseTrailers: summary.responseTrailers,
+    requestBody: summary.requestBody,
+    responseBody: summary.responseBody,
   };
 }

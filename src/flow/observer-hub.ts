@@ -122,7 +122,13 @@ export function createObserverHub(options: ObserverHubOptions): ObserverHub {
       const flow = createFlowAssembler(pipeline.decoder, connection, upstream);
       return observeGrpc(streamId, path, control, connection, flow);
     }
-    const tracker = createHttpExchangeTracker(streamId, requestHeaders, connection, upstream);
+    const tracker = createHttpExchangeTracker(
+      streamId,
+      requestHeaders,
+      connection,
+      upstream,
+      pipeline.bodyCapBytes,
+    );
     let flooding: boolean | null = null;
     let answered = false;
     return {

@@ -1,3 +1,4 @@
+import type { ExchangeContent } from '../flow/capture-body.js';
 import type { ConnectionInfo, Side, UpstreamInfo } from '../http2/channel-event.js';
 
 /** Why an exchange failed: a stable code, who started it, and a readable reason. */
@@ -10,9 +11,10 @@ export interface Http1ExchangeError {
 
 /**
  * One HTTP/1.1 exchange as seen by the proxy, reported once both directions are over. For an
- * upgraded connection (WebSocket, ...) it covers the whole tunnel.
+ * upgraded connection (WebSocket, ...) it covers the whole tunnel, and its bodies are the raw
+ * bytes each way. Bodies are captured up to the forwarder's `maxBodyBytes`.
  */
-export interface Http1ExchangeSummary {
+export interface Http1ExchangeSummary extends ExchangeContent {
   readonly method: string;
   /** `host[:port]`: the `Host` header, or the absolute URL's authority in forward-proxy mode. */
   readonly authority: string;

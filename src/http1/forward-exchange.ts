@@ -22,6 +22,8 @@ export interface ExchangeContext {
   readonly report: (summary: Http1ExchangeSummary) => void;
   /** The client connection a socket belongs to. */
   readonly connectionOf: (socket: Duplex) => ConnectionInfo;
+  /** Body bytes each exchange keeps per direction for its summary (0: none). */
+  readonly maxBodyBytes: number;
 }
 
 const CLIENT_ABORTED = {
@@ -54,9 +56,11 @@ export function forwardExchange(
       path,
       connection: context.connectionOf(req.socket),
       upstream: route.kind === 'forward' ? describeUpstreamTarget(route.destination) : null,
+      requestHeaders: pairRawHeaders(req.rawHeaders),
     },
     [requestEnd, res],
     context.report,
+    context.maxBodyBytes,
   );
   const label = `http1: ${method} ${authority} ${path}`;
   if (route.kind === 'reject') {
@@ -109,9 +113,11 @@ export function forwardExchange(
 
   req.on('data', (chunk: Buffer) => {
     record.requestBytes += chunk.length;
+    record.requestBody?.push(chunk);
   });
   req.pipe(upstreamReq, { end: false });
   req.once('end', () => {
+    if (req.rawTrailers.length > 0) record.requestTrailers = pairRawHeaders(req.rawTrailers);
     if (!forwardingBody || upstreamReq.destroyed) return;
     addTrailers(upstreamReq, req.rawTrailers, context.log, label);
     upstreamReq.end();
@@ -151,16 +157,21 @@ export function forwardExchange(
       return;
     }
     record.status = status;
+    record.responseHeaders = pairRawHeaders(upstreamRes.rawHeaders);
     if (record.upstream !== null) {
       record.upstream = describeUpstreamConnection(record.upstream, upstreamReq.socket);
     }
     res.flushHeaders();
     upstreamRes.on('data', (chunk: Buffer) => {
       record.responseBytes += chunk.length;
+      record.responseBody?.push(chunk);
     });
     upstreamRes.pipe(res, { end: false });
     upstreamRes.once('end', () => {
       responseEnded = true;
+      if (upstreamRes.rawTrailers.length > 0) {
+        record.responseTrailers = pairRawHeaders(upstreamRes.rawTrailers);
+      }
       addTrailers(res, upstreamRes.rawTrailers, context.log, label);
       res.end();
       // The upstream connection still waits for a body nobody will send: it cannot be reused.

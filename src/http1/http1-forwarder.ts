@@ -48,6 +48,11 @@ export interface Http1ForwarderOptions {
    * `Keep-Alive: timeout=` (ms; the proxy's `--idle-timeout`; 0 never closes). Default 60 s.
    */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Body bytes each exchange summary keeps per direction, the true size counted beyond
+   * (`--store-max-body` when a sink stores bodies); default 0, none.
+   */
+  readonly maxBodyBytes?: number;
 }
 
 /** Bounds the first request head on a socket: see `attach`. */
@@ -132,7 +137,14 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
     }
     return connection;
   };
-  const context: TunnelContext = { connector, log, report, track, connectionOf };
+  const context: TunnelContext = {
+    connector,
+    log,
+    report,
+    track,
+    connectionOf,
+    maxBodyBytes: options.maxBodyBytes ?? 0,
+  };
   const routeOf = (req: http.IncomingMessage, socket: stream.Duplex) =>
     routeRequest(req.url ?? '', targets.get(socket) ?? null, findRawHeader(req.rawHeaders, 'host'));
 

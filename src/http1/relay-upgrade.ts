@@ -7,7 +7,7 @@ import {
 } from '../http2/describe-connection.js';
 import { classifyHttp1UpstreamError } from './classify-http1-failure.js';
 import type { ExchangeContext } from './forward-exchange.js';
-import { removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
+import { pairRawHeaders, removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
 import {
   createStatusLineSniffer,
   formatPlainResponse,
@@ -41,8 +41,19 @@ export function relayUpgrade(
   const label = `http1: ${method} ${authority} ${path} (upgrade)`;
   if (route.kind === 'reject') {
     client.on('error', () => {});
-    const identity = { method, authority, path, connection: context.connectionOf(client) };
-    const record = trackExchange({ ...identity, upstream: null }, [client], context.report);
+    const identity = {
+      method,
+      authority,
+      path,
+      connection: context.connectionOf(client),
+      requestHeaders: pairRawHeaders(req.rawHeaders),
+    };
+    const record = trackExchange(
+      { ...identity, upstream: null },
+      [client],
+      context.report,
+      context.maxBodyBytes,
+    );
     record.fail({ code: route.code, side: 'client', reason: route.reason });
     record.status = route.status;
     context.log(`${label}: ${route.reason}`);
@@ -74,11 +85,14 @@ export function relayUpgrade(
     upstream.write(requestHead, 'latin1');
     if (head.length > 0) upstream.write(head);
     record.requestBytes += head.length;
+    record.requestBody?.push(head);
     client.on('data', (chunk: Buffer) => {
       record.requestBytes += chunk.length;
+      record.requestBody?.push(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       record.responseBytes += chunk.length;
+      record.responseBody?.push(chunk);
       const status = sniffer.push(chunk);
       if (typeof status === 'number') record.status = status;
     });
@@ -93,9 +107,11 @@ export function relayUpgrade(
       path,
       connection: context.connectionOf(client),
       upstream: describeUpstreamTarget(route.destination),
+      requestHeaders: pairRawHeaders(req.rawHeaders),
     },
     [client, upstream],
     context.report,
+    context.maxBodyBytes,
   );
 
   upstream.on('error', (error) => {

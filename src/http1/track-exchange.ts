@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { ConnectionInfo, UpstreamInfo } from '../http2/channel-event.js';
+import { type BodyCapture, createBodyCapture } from '../flow/capture-body.js';
+import type { ConnectionInfo, HeaderList, UpstreamInfo } from '../http2/channel-event.js';
 import type { Http1ExchangeError, Http1ExchangeSummary } from './exchange-summary.js';
 
 /** The running tally of one exchange; the I/O code updates it as bytes and failures happen. */
@@ -11,6 +12,12 @@ export interface ExchangeRecord {
   responseBytes: number;
   /** The destination, completed with the connection actually used once it is known. */
   upstream: UpstreamInfo | null;
+  responseHeaders: HeaderList | null;
+  requestTrailers: HeaderList;
+  responseTrailers: HeaderList;
+  /** Body captures up to the cap; null when bodies are not captured. */
+  readonly requestBody: BodyCapture | null;
+  readonly responseBody: BodyCapture | null;
   /**
    * Records a failure. Only the first one counts: later ones are its consequences (the client
    * leaving makes the upstream request fail, and so on). Returns whether this one was first.
@@ -26,16 +33,18 @@ export interface ExchangeIdentity {
   readonly connection: ConnectionInfo;
   /** The destination before any connection; null when the request is not forwarded. */
   readonly upstream: UpstreamInfo | null;
+  readonly requestHeaders: HeaderList;
 }
 
 /**
- * Starts the tally of an exchange whose two ends are `ends` (request and response, or the two
+ * Starts the tally of an exchange (bodies captured up to `maxBodyBytes` each, 0 for none) whose two ends are `ends` (request and response, or the two
  * sockets of a tunnel) and reports its summary once every end has emitted `'close'`.
  */
 export function trackExchange(
   identity: ExchangeIdentity,
   ends: readonly EventEmitter[],
   report: (summary: Http1ExchangeSummary) => void,
+  maxBodyBytes: number,
 ): ExchangeRecord {
   const startTime = Date.now();
   const started = performance.now();
@@ -45,6 +54,11 @@ export function trackExchange(
     requestBytes: 0,
     responseBytes: 0,
     upstream: identity.upstream,
+    responseHeaders: null,
+    requestTrailers: [],
+    responseTrailers: [],
+    requestBody: maxBodyBytes > 0 ? createBodyCapture(maxBodyBytes) : null,
+    responseBody: maxBodyBytes > 0 ? createBodyCapture(maxBodyBytes) : null,
     fail(failure) {
       if (error !== null) return false;
       error = failure;
@@ -67,6 +81,12 @@ export function trackExchange(
       durationMs: Math.round(performance.now() - started),
       error,
       startTime,
+      requestHeaders: identity.requestHeaders,
+      responseHeaders: record.responseHeaders,
+      requestTrailers: record.requestTrailers,
+      responseTrailers: record.responseTrailers,
+      requestBody: record.requestBody?.finish() ?? null,
+      responseBody: record.responseBody?.finish() ?? null,
     });
   };
   for (const end of ends) end.once('close', onClose);

@@ -17,6 +17,10 @@ export function toHttpRecord(exchange: HttpExchange): Record<string, unknown> {
     responseBytes: exchange.responseBytes,
     durationMs: exchange.durationMs,
     error: exchange.error,
+    requestHeaders: exchange.requestHeaders,
+    responseHeaders: exchange.responseHeaders,
+    requestTrailers: exchange.requestTrailers,
+    responseTrailers: exchange.responseTrailers,
     connection:
       exchange.connection === null
         ? null

@@ -30,6 +30,8 @@ const BAD_VALUES: readonly (readonly [string, string, string])[] = [
   ['max-message-size', '-1', SIZE],
   ['max-message-size', '0', 'a size from 1 byte to 4GiB'],
   ['max-message-size', '5GiB', 'a size from 1 byte to 4GiB'],
+  ['store-max-body', '-1', 'a size such as 1MiB, 64KiB or 0'],
+  ['store-max-body', '5GiB', 'a size from 0 to 4GiB'],
   ['reverse', 'ftp://host:1', 'https://HOST:PORT or http://HOST:PORT'],
   ['reverse', 'https://host:1/path', 'https://HOST:PORT or http://HOST:PORT'],
   ['proto', '', 'a .proto file or a directory'],
@@ -75,6 +77,7 @@ describe('parseCommand', () => {
     assert.equal(options.maxConnections, 10_000);
     assert.equal(options.maxStreams, 1000);
     assert.equal(options.streamWindow, 1024 * 1024);
+    assert.equal(options.storeMaxBody, 1024 * 1024);
   });
 
   test('reads every flag from GRPCTAP_* and lets the command line win', () => {
@@ -85,6 +88,7 @@ describe('parseCommand', () => {
       GRPCTAP_PROTO: 'a.proto, b.proto',
       GRPCTAP_MAX_STREAMS: '50',
       GRPCTAP_STREAM_WINDOW: '256KiB',
+      GRPCTAP_STORE_MAX_BODY: '0',
     };
     const options = proxyOptions(['--output', 'text'], env);
     assert.equal(options.listenHost, '0.0.0.0');
@@ -94,6 +98,7 @@ describe('parseCommand', () => {
     assert.deepEqual(options.proto, ['a.proto', 'b.proto']);
     assert.equal(options.maxStreams, 50);
     assert.equal(options.streamWindow, 256 * 1024);
+    assert.equal(options.storeMaxBody, 0);
   });
 
   test('rejects every bad value in one form naming the flag, what it takes and what it got', () => {

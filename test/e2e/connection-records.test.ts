@@ -209,7 +209,7 @@ describe('connection fields on records', () => {
     }
   });
 
-  test('a plain HTTP/2 exchange carries the connection too', async () => {
+  test('a plain HTTP/2 exchange carries the connection and both header lists', async () => {
     const session = http2.connect(`http://127.0.0.1:${forward.port}`);
     session.on('error', () => {});
     try {
@@ -230,6 +230,11 @@ describe('connection fields on records', () => {
       const connection = record.connection as JsonRecord;
       assert.equal(connection.clientPort, session.socket.localPort);
       assert.equal((connection.upstream as JsonRecord).addressPort, h2cUpstream.port);
+      assert.deepEqual(
+        (record.requestHeaders as [string, string][]).find(([name]) => name === 'x-id'),
+        ['x-id', 'plain'],
+      );
+      assert.equal((record.responseHeaders as [string, string][])[0]?.[0], ':status');
     } finally {
       session.close();
     }

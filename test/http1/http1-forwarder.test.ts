@@ -343,3 +343,68 @@ describe('http1 forwarder with sockets the listener prepared', () => {
     await proxy.close();
   });
 });
+
+describe('http1 forwarder summaries for the flow store', () => {
+  it('carry both header lists as sent, the trailers, and the bodies up to the cap with their true sizes', async () => {
+    const upstream = net.createServer((socket) => {
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (!head.includes('0\r\nX-Req-Trailer: t\r\n\r\n')) return;
+        socket.write(
+          'HTTP/1.1 200 OK\r\nX-Second: 2\r\nX-First: 1\r\nTransfer-Encoding: chunked\r\n' +
+            'Trailer: X-Resp-Trailer\r\n\r\n6\r\nabcdef\r\n0\r\nX-Resp-Trailer: r\r\n\r\n',
+        );
+      });
+    });
+    const port = await listen(upstream);
+    const proxy = await startProxy({ host: '127.0.0.1', port, tls: false }, { maxBodyBytes: 4 });
+    try {
+      const client = await connectRaw(proxy.port);
+      client.socket.write(
+        'POST /store HTTP/1.1\r\nHost: up\r\nX-Case: Kept\r\nTransfer-Encoding: chunked\r\n' +
+          'Trailer: X-Req-Trailer\r\n\r\n5\r\nhello\r\n0\r\nX-Req-Trailer: t\r\n\r\n',
+      );
+      await client.waitFor('X-Resp-Trailer: r');
+      client.socket.end();
+      const [summary] = await proxy.summariesAfter(1);
+      assert.ok(summary);
+      assert.deepEqual(summary.requestHeaders, [
+        ['Host', 'up'],
+        ['X-Case', 'Kept'],
+        ['Transfer-Encoding', 'chunked'],
+        ['Trailer', 'X-Req-Trailer'],
+      ]);
+      assert.deepEqual(summary.responseHeaders, [
+        ['X-Second', '2'],
+        ['X-First', '1'],
+        ['Transfer-Encoding', 'chunked'],
+        ['Trailer', 'X-Resp-Trailer'],
+      ]);
+      assert.deepEqual(summary.requestTrailers, [['X-Req-Trailer', 't']]);
+      assert.deepEqual(summary.responseTrailers, [['X-Resp-Trailer', 'r']]);
+      assert.equal(Buffer.from(summary.requestBody?.bytes ?? []).toString(), 'hell');
+      assert.deepEqual([summary.requestBody?.size, summary.requestBody?.truncated], [5, true]);
+      assert.equal(Buffer.from(summary.responseBody?.bytes ?? []).toString(), 'abcd');
+      assert.deepEqual([summary.responseBody?.size, summary.responseBody?.truncated], [6, true]);
+      assert.equal(summary.connection.clientPort, client.socket.localPort);
+      assert.equal(summary.upstream?.addressPort, port);
+    } finally {
+      await proxy.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
+
+  it('capture no bodies by default', async () => {
+    const upstream = await startUpstream((_req, res) => res.end('body'));
+    const proxy = await startProxy(upstream.target);
+    try {
+      await send({ port: proxy.port, path: '/', method: 'GET' });
+      const [summary] = await proxy.summariesAfter(1);
+      assert.deepEqual([summary?.requestBody, summary?.responseBody], [null, null]);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});
