@@ -1,33 +1,14 @@
+import { ErrorCode, nameErrorCode } from '../h2/error-code.js';
 import type { Side } from './channel-event.js';
 
-/** HTTP/2 error code names, RFC 9113 §7, indexed by code. */
-const HTTP2_ERROR_NAMES = [
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'REFUSED_STREAM',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
-] as const;
+export const HTTP2_NO_ERROR = ErrorCode.NO_ERROR;
+export const HTTP2_PROTOCOL_ERROR = ErrorCode.PROTOCOL_ERROR;
+export const HTTP2_INTERNAL_ERROR = ErrorCode.INTERNAL_ERROR;
+export const HTTP2_REFUSED_STREAM = ErrorCode.REFUSED_STREAM;
+export const HTTP2_CANCEL = ErrorCode.CANCEL;
 
-export const HTTP2_NO_ERROR = 0;
-export const HTTP2_PROTOCOL_ERROR = 1;
-export const HTTP2_INTERNAL_ERROR = 2;
-export const HTTP2_REFUSED_STREAM = 7;
-export const HTTP2_CANCEL = 8;
-
-/** `CANCEL` for 8; `CODE_<n>` for codes the RFC does not name. */
-export function nameHttp2Error(code: number): string {
-  return HTTP2_ERROR_NAMES[code] ?? `CODE_${code}`;
-}
+/** `CANCEL` for 8; `CODE_<n>` for codes the RFC does not name (RFC 9113 §7). */
+export const nameHttp2Error = nameErrorCode;
 
 /** A failure classified for records and logs: stable code, who caused it, a readable reason. */
 export interface ClassifiedFailure {

@@ -10,59 +10,19 @@
  * flags and error codes, and the proxy's records for the rest.
  */
 import type { Duplex } from 'node:stream';
+import { ErrorCode } from '../../src/h2/error-code.js';
+import {
+  CONNECTION_PREFACE,
+  DEFAULT_MAX_FRAME_SIZE,
+  FrameFlag,
+  FrameType,
+  SettingId,
+} from '../../src/h2/frame-constants.js';
+
+export { DEFAULT_MAX_FRAME_SIZE, ErrorCode, FrameFlag, FrameType, SettingId };
 
 /** The client connection preface (RFC 9113 §3.4). */
-export const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-/** Frame types, RFC 9113 §6. */
-export const FrameType = {
-  DATA: 0x0,
-  HEADERS: 0x1,
-  PRIORITY: 0x2,
-  RST_STREAM: 0x3,
-  SETTINGS: 0x4,
-  PUSH_PROMISE: 0x5,
-  PING: 0x6,
-  GOAWAY: 0x7,
-  WINDOW_UPDATE: 0x8,
-  CONTINUATION: 0x9,
-} as const;
-
-/** Frame flags, RFC 9113 §6 (ACK shares bit 0 with END_STREAM). */
-export const FrameFlag = {
-  END_STREAM: 0x1,
-  ACK: 0x1,
-  END_HEADERS: 0x4,
-  PADDED: 0x8,
-  PRIORITY: 0x20,
-} as const;
-
-/** Error codes, RFC 9113 §7. */
-export const ErrorCode = {
-  NO_ERROR: 0x0,
-  PROTOCOL_ERROR: 0x1,
-  INTERNAL_ERROR: 0x2,
-  FLOW_CONTROL_ERROR: 0x3,
-  STREAM_CLOSED: 0x5,
-  FRAME_SIZE_ERROR: 0x6,
-  REFUSED_STREAM: 0x7,
-  CANCEL: 0x8,
-  COMPRESSION_ERROR: 0x9,
-  ENHANCE_YOUR_CALM: 0xb,
-} as const;
-
-/** SETTINGS identifiers, RFC 9113 §6.5.2. */
-export const SettingId = {
-  HEADER_TABLE_SIZE: 0x1,
-  ENABLE_PUSH: 0x2,
-  MAX_CONCURRENT_STREAMS: 0x3,
-  INITIAL_WINDOW_SIZE: 0x4,
-  MAX_FRAME_SIZE: 0x5,
-  MAX_HEADER_LIST_SIZE: 0x6,
-} as const;
-
-/** Largest frame payload a peer must accept without a SETTINGS_MAX_FRAME_SIZE change. */
-export const DEFAULT_MAX_FRAME_SIZE = 16_384;
+export const CLIENT_PREFACE = Buffer.from(CONNECTION_PREFACE);
 
 const FRAME_HEADER_LENGTH = 9;
 const EMPTY: Buffer = Buffer.alloc(0);
