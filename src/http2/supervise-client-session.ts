@@ -29,6 +29,8 @@ export const EARLY_RESET_LOG_THRESHOLD = 100;
  *   itself: a flood, a bad frame), Node stops reading the socket but neither closes it nor tells
  *   us, and the peer may keep it open forever. Such a session, like a peer that vanished, goes
  *   silent; a silent session is sent a PING and destroyed when no acknowledgement comes back.
+ *   The deadline is judged only after input waiting in the socket has been read, so a proxy
+ *   that was itself stalled past it does not take a live client for a dead one.
  */
 export function superviseClientSession(
   session: ServerHttp2Session,
@@ -57,23 +59,33 @@ export function superviseClientSession(
 
   const probe = (): void => {
     if (session.destroyed || probeDeadline !== null) return;
-    probeDeadline = setTimeout(() => {
-      probeDeadline = null;
-      log(
-        `client ${label}: silent for ${pingTimeoutMs} ms and no answer to a PING within ${pingTimeoutMs} ms (a dead peer, or a connection HTTP/2 already shut down after a protocol error); closing`,
-      );
-      session.destroy();
+    let answered = false;
+    const deadline = setTimeout(() => {
+      // Timers run before I/O in each turn of the event loop: when this process was busy past
+      // the deadline (a flood on another connection, a loaded machine), an answer may already
+      // be waiting in the socket. Judge the peer only after that I/O has been read.
+      setImmediate(() => {
+        if (probeDeadline === deadline) probeDeadline = null;
+        if (answered || session.destroyed) return;
+        log(
+          `client ${label}: silent for ${pingTimeoutMs} ms and no answer to a PING within ${pingTimeoutMs} ms (a dead peer, or a connection HTTP/2 already shut down after a protocol error); closing`,
+        );
+        session.destroy();
+      });
     }, pingTimeoutMs);
-    probeDeadline.unref();
-    const answered = (error: Error | null): void => {
-      if (probeDeadline !== null) clearTimeout(probeDeadline);
-      probeDeadline = null;
+    deadline.unref();
+    probeDeadline = deadline;
+    const onAnswer = (error: Error | null): void => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(deadline);
+      if (probeDeadline === deadline) probeDeadline = null;
       // Node refreshes the inactivity timer only on some frames; arm it again for the next
       // silence, which might be a session nghttp2 shut down without telling us.
       if (!error && !session.destroyed) session.setTimeout(pingTimeoutMs);
     };
     try {
-      if (!session.ping(answered)) session.destroy();
+      if (!session.ping(onAnswer)) session.destroy();
     } catch {
       // Too many PINGs outstanding, or the session is closing: both mean it is past saving.
       session.destroy();
