@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,7 +23,8 @@ import {
   startGrpcRig,
   waitForCallRecords,
 } from './grpc-harness.js';
-import { sleep, waitUntil } from '../helpers/wait.js';
+import { readRecordFile } from '../helpers/record-file.js';
+import { waitForValue, waitUntil } from '../helpers/wait.js';
 
 const MIB = 1024 * 1024;
 const UNLIMITED: grpc.ClientOptions = {
@@ -31,29 +32,23 @@ const UNLIMITED: grpc.ClientOptions = {
   'grpc.max_send_message_length': -1,
 };
 
-/** Reads an NDJSON record file; a last line still being written is left out. */
-async function readRecordFile(path: string): Promise<JsonRecord[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const lines = text.split('\n');
-  lines.pop();
-  return lines.map((line) => JSON.parse(line) as JsonRecord);
-}
-
 /** Waits until the record file holds the `flow` record of the call tagged `callId`. */
-async function waitForRecordedCall(path: string, callId: string): Promise<JsonRecord[]> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const records = await readRecordFile(path);
-    const start = records.find(
-      (record) =>
-        record.event === 'start' &&
-        record.direction === 'send' &&
-        hasPair(record.metadata, CALL_ID_HEADER, callId),
-    );
-    const flow = recordsOfFlow(records, start?.flowId);
-    if (flow.some((record) => record.event === 'flow')) return flow;
-    await sleep(100);
-  }
-  throw new Error(`the record file never received the flow of ${callId}`);
+function waitForRecordedCall(path: string, callId: string): Promise<JsonRecord[]> {
+  return waitForValue(
+    () => {
+      const records = readRecordFile(path);
+      const start = records.find(
+        (record) =>
+          record.event === 'start' &&
+          record.direction === 'send' &&
+          hasPair(record.metadata, CALL_ID_HEADER, callId),
+      );
+      const flow = recordsOfFlow(records, start?.flowId);
+      return flow.some((record) => record.event === 'flow') ? flow : undefined;
+    },
+    `the flow of ${callId} in the record file`,
+    20_000,
+  );
 }
 
 describe('an 8 MiB message through the proxy', () => {

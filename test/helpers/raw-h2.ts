@@ -245,7 +245,10 @@ export interface RawH2Connection {
   readonly frames: readonly Frame[];
   /** Writes raw bytes (frames); returns the socket's `write` result. */
   write(bytes: Uint8Array): boolean;
-  /** Resolves with the first received frame matching, or rejects after `timeoutMs`. */
+  /**
+   * Resolves with the first received frame matching, or rejects once the connection closes without
+   * one or after `timeoutMs` (default 30 s: a deadline for a loaded machine, not a measurement).
+   */
   waitForFrame(predicate: (frame: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
   /** The first GOAWAY received, if any. */
   goaway(): Frame | undefined;
@@ -294,7 +297,7 @@ export function openRawH2(socket: Duplex, options: RawH2Options = {}): RawH2Conn
     socket,
     frames,
     write: (bytes) => (isClosed ? false : socket.write(bytes)),
-    waitForFrame(predicate, timeoutMs = 5000) {
+    waitForFrame(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const found = frames.find(predicate);

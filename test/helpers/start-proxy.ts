@@ -56,7 +56,8 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Proxy
     { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
-  let stdoutRest = '';
+  /** The pieces of a stdout line whose newline has not arrived (a record can be megabytes). */
+  let partial: string[] = [];
   let stderr = '';
   const listeners = new Set<() => void>();
   const notify = (): void => {
@@ -65,10 +66,15 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Proxy
   if (options.readStdout === false) child.stdout?.pause();
   else {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      const parts = (stdoutRest + chunk).split('\n');
-      stdoutRest = parts.pop() ?? '';
-      lines.push(...parts);
-      notify();
+      const parts = chunk.split('\n');
+      const rest = parts.pop() ?? '';
+      if (parts.length > 0) {
+        parts[0] = partial.join('') + (parts[0] ?? '');
+        partial = [];
+        for (const line of parts) lines.push(line);
+      }
+      if (rest !== '') partial.push(rest);
+      if (parts.length > 0) notify();
     });
   }
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -107,8 +113,16 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Proxy
   );
   if (match === null) throw new Error(`proxy exited early:\n${stderr}`);
   const port = Number(match[2]);
-  const parse = (): Record<string, unknown>[] =>
-    lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  /** stdout records parsed so far: each line is parsed once, however often tests look. */
+  const parsed: Record<string, unknown>[] = [];
+  let parsedLines = 0;
+  const parse = (): Record<string, unknown>[] => {
+    for (; parsedLines < lines.length; parsedLines++) {
+      const line = lines[parsedLines] as string;
+      if (line.startsWith('{')) parsed.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    return parsed;
+  };
   return {
     host: '127.0.0.1',
     port,
@@ -117,7 +131,7 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Proxy
     caPath: join(certsDir, 'ca.pem'),
     child,
     lines,
-    records: parse,
+    records: () => parse().slice(),
     stderr: () => stderr,
     waitForRecord(predicate, timeoutMs = 10_000) {
       return waitUntil(() => parse().find(predicate), timeoutMs, 'a matching record');

@@ -14,16 +14,17 @@ export function sleep(ms: number): Promise<void> {
 /**
  * Resolves once `check` returns true, polled every `intervalMs` (default 20 ms), or rejects after
  * `timeoutMs` (default 10 s) naming `what`. The deadline is generous on purpose: on a loaded
- * machine a poll that passes in 50 ms on a quiet one may take seconds.
+ * machine a poll that passes in 50 ms on a quiet one may take seconds. A check that itself waits
+ * (a call, a file read) is awaited before the next poll.
  */
 export async function waitUntil(
-  check: () => boolean,
+  check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 10_000,
   intervalMs = 20,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
@@ -32,14 +33,14 @@ export async function waitUntil(
 
 /** Like `waitUntil`, for a check that yields a value (`undefined` means not yet). */
 export async function waitForValue<T>(
-  check: () => T | undefined,
+  check: () => T | undefined | Promise<T | undefined>,
   what: string,
   timeoutMs = 10_000,
   intervalMs = 20,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

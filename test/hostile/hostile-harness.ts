@@ -15,8 +15,9 @@ import {
   type RawH2Options,
   type RawHeader,
 } from '../helpers/raw-h2.js';
+import { type JsonRecord, readRecordFile } from '../helpers/record-file.js';
 
-export type JsonRecord = Record<string, unknown>;
+export { type JsonRecord, readRecordFile } from '../helpers/record-file.js';
 
 /** Resident set size of a process in MiB (VmRSS). */
 export function readRssMiB(pid: number): number {
@@ -136,24 +137,6 @@ export function grpcMessage(payload: Uint8Array, flags = 0): Buffer {
   prefix[0] = flags;
   prefix.writeUInt32BE(payload.length, 1);
   return Buffer.concat([prefix, payload]);
-}
-
-/**
- * Every complete record of an NDJSON record file (a missing file reads as none). The proxy may be
- * in the middle of writing a line; what follows the last newline is left for the next read.
- */
-export function readRecordFile(path: string): JsonRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .slice(0, text.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as JsonRecord);
 }
 
 function recordKey(record: JsonRecord): string {

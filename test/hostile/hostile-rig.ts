@@ -30,6 +30,8 @@ export interface HealthyCall {
 }
 
 let healthyCount = 0;
+/** How long an echo may take on a loaded machine before the healthy call counts as broken. */
+const ECHO_DEADLINE_MS = 30_000;
 
 export async function startHealthyCall(client: grpc.Client): Promise<HealthyCall> {
   const id = `healthy-${process.pid}-${healthyCount++}`;
@@ -48,7 +50,10 @@ export async function startHealthyCall(client: grpc.Client): Promise<HealthyCall
   });
   const ping = (text: string): Promise<void> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`healthy call: no echo of ${text}`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`healthy call: no echo of ${text} within ${ECHO_DEADLINE_MS} ms`)),
+        ECHO_DEADLINE_MS,
+      );
       waiting = (echo) => {
         if (echo !== `echo:${text}`) return;
         clearTimeout(timer);
