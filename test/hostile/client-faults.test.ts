@@ -15,18 +15,32 @@ import {
 } from '../helpers/h2-peers.js';
 import { grpcMessage, type JsonRecord, readRecordFile, readRssMiB } from './hostile-harness.js';
 import { type HostileRig, startHostileRig } from './hostile-rig.js';
-import { sleep, waitUntil } from '../helpers/wait.js';
+import { DEFAULT_STREAM_WINDOW_BYTES } from '../../src/http2/session-settings.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const MIB = 1024 * 1024;
 
 type StreamMethod = (request: object) => grpc.ClientReadableStream<EchoReply>;
 const SLOW_TOTAL = 64 * MIB;
+/**
+ * How far the upstream may get ahead of what a stalled client has read: the client's stream
+ * window (Node's default, 64 KiB), the proxy's (`--stream-window`, 1 MiB), the upstream's own
+ * queue (the 1 MiB message being sent and the one whose `write()` returned false), and 1 MiB for
+ * the few frames the proxy holds between its two sides.
+ */
+const AHEAD_BOUND_BYTES = 65_535 + DEFAULT_STREAM_WINDOW_BYTES + 2 * MIB + MIB;
+/**
+ * Proxy RSS growth allowed while the client stalls: what the windows let through and the records
+ * of its two messages (payload and raw, base64) are a few MiB; the rest is room for garbage not
+ * yet collected. A proxy buffering the stalled response would grow by some 60 MiB.
+ */
+const RSS_BOUND_MIB = 32;
 
 describe('client faults', () => {
   let rig: HostileRig;
   let upstream: H2Server;
   const held: http2.ServerHttp2Stream[] = [];
-  /** Bytes the bulk handler handed to `write()`, and whether a write returned false. */
+  /** Bytes the bulk handler handed to `write()`, and whether it now waits for 'drain'. */
   const bulk = { written: 0, blocked: false, done: false };
 
   before(async () => {
@@ -50,7 +64,10 @@ describe('client faults', () => {
           bulk.written += message.length;
           if (!stream.write(message)) {
             bulk.blocked = true;
-            stream.once('drain', pump);
+            stream.once('drain', () => {
+              bulk.blocked = false;
+              pump();
+            });
             return;
           }
         }
@@ -136,6 +153,7 @@ describe('client faults', () => {
     await rig.survive(async () => {
       const pid = rig.proxy.child.pid as number;
       const rssBefore = readRssMiB(pid);
+      let flowRecorded: Promise<void> | undefined;
       const session = await connectThroughProxy(
         rig.proxy.port,
         `localhost:${upstream.port}`,
@@ -154,11 +172,41 @@ describe('client faults', () => {
           received += chunk.length;
         });
         stream.pause();
-        await waitUntil(() => bulk.blocked, 'the upstream writes to block');
-        await sleep(1500);
+        await waitUntil(
+          () => stream.state.localWindowSize === 0,
+          "the proxy to fill the client's stream window",
+          30_000,
+        );
+        // From here the proxy can send the client nothing. The upstream may still fill the
+        // proxy's own window (slowly, on a loaded machine), but it must never get further ahead
+        // of the client than the windows on the path allow; it is watched until it has waited
+        // for 'drain' without writing for a second, and for at least 2.5 s in all.
+        const filledAt = Date.now();
+        let lastWritten = bulk.written;
+        let lastWriteAt = filledAt;
+        await waitUntil(
+          () => {
+            const ahead = bulk.written - received;
+            assert.ok(
+              ahead <= AHEAD_BOUND_BYTES,
+              `the upstream got ${(ahead / MIB).toFixed(1)} MiB ahead of the client; the windows allow ${(AHEAD_BOUND_BYTES / MIB).toFixed(1)}`,
+            );
+            assert.equal(
+              bulk.done,
+              false,
+              'the upstream wrote everything to a client that reads nothing',
+            );
+            const now = Date.now();
+            if (bulk.written !== lastWritten) {
+              lastWritten = bulk.written;
+              lastWriteAt = now;
+            }
+            return bulk.blocked && now - lastWriteAt >= 1000 && now - filledAt >= 2500;
+          },
+          'the upstream to stay blocked',
+          60_000,
+        );
         const writtenWhilePaused = bulk.written;
-        await sleep(1000);
-        assert.equal(bulk.written, writtenWhilePaused, 'the upstream stays blocked');
         assert.ok(
           writtenWhilePaused < 16 * MIB,
           `only ${writtenWhilePaused / MIB} MiB left the upstream`,
@@ -167,8 +215,18 @@ describe('client faults', () => {
         t.diagnostic(
           `upstream wrote ${(writtenWhilePaused / MIB).toFixed(1)} MiB before blocking; proxy RSS +${growth.toFixed(1)} MiB`,
         );
-        assert.ok(growth < 64, `proxy RSS grew ${growth.toFixed(1)} MiB while the client stalled`);
+        assert.ok(
+          growth < RSS_BOUND_MIB,
+          `proxy RSS grew ${growth.toFixed(1)} MiB while the client stalled`,
+        );
 
+        // The 64 records of 1 MiB messages are read while they arrive, not in one block after.
+        flowRecorded = waitUntil(
+          () => flowOf('/client.Svc/Bulk').some((r) => r.event === 'flow'),
+          'the flow',
+          60_000,
+        );
+        flowRecorded.catch(() => {});
         stream.resume();
         await new Promise((resolve) => stream.once('close', resolve));
         assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
@@ -177,7 +235,8 @@ describe('client faults', () => {
       } finally {
         session.close();
       }
-      await waitUntil(() => flowOf('/client.Svc/Bulk').some((r) => r.event === 'flow'), 'the flow');
+      assert.ok(flowRecorded);
+      await flowRecorded;
       const flow = flowOf('/client.Svc/Bulk').find((r) => r.event === 'flow');
       assert.equal(flow?.responseMessages, 64);
       assert.equal(flow?.state, 'complete');
