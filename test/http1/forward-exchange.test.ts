@@ -8,7 +8,7 @@ import {
   startProxy,
   startUpstream,
 } from './forwarder-harness.js';
-import { sleep } from '../helpers/wait.js';
+import { settleWithin, waitUntil } from '../helpers/wait.js';
 
 const EXPECT_REQUEST =
   'POST /upload HTTP/1.1\r\nHost: up\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n';
@@ -16,8 +16,11 @@ const EXPECT_REQUEST =
 describe('Expect: 100-continue relayed end to end', () => {
   it('sends 100 only after the upstream does, then the final response', async () => {
     const upstreamServer = http.createServer();
+    let upstreamContinued = false;
     upstreamServer.on('checkContinue', (req, res) => {
+      // The upstream takes its time: a proxy answering 100 itself would be seen before this.
       setTimeout(() => {
+        upstreamContinued = true;
         res.writeContinue();
         let body = '';
         req.on('data', (chunk: Buffer) => {
@@ -34,9 +37,8 @@ describe('Expect: 100-continue relayed end to end', () => {
     const proxy = await startProxy(upstream.target);
     const client = await connectRaw(proxy.port);
     client.socket.write(EXPECT_REQUEST);
-    await sleep(150);
-    assert.equal(client.received(), '', 'nothing before the upstream decides');
     await client.waitFor('HTTP/1.1 100 Continue\r\n\r\n');
+    assert.ok(upstreamContinued, 'nothing before the upstream decides');
     assert.equal(client.received(), 'HTTP/1.1 100 Continue\r\n\r\n');
     client.socket.write('hello');
     const text = await client.waitFor('got:hello');
@@ -185,8 +187,7 @@ describe('streaming bodies', () => {
   it('breaks the client response when the upstream dies mid-body (content-length)', async () => {
     const upstream = await startUpstream((req, res) => {
       res.writeHead(200, { 'Content-Length': '100' });
-      res.write('only ten b');
-      setTimeout(() => req.socket.destroy(), 50);
+      res.write('only ten b', () => req.socket.destroy());
     });
     const proxy = await startProxy(upstream.target);
     const failure = await new Promise<string>((resolve) => {
@@ -207,8 +208,7 @@ describe('streaming bodies', () => {
 
   it('breaks the client response when the upstream dies mid-body (chunked)', async () => {
     const upstream = await startUpstream((req, res) => {
-      res.write('first chunk');
-      setTimeout(() => req.socket.destroy(), 50);
+      res.write('first chunk', () => req.socket.destroy());
     });
     const proxy = await startProxy(upstream.target);
     const client = await connectRaw(proxy.port);
@@ -255,13 +255,15 @@ describe('streaming bodies', () => {
     const closed = new Promise<void>((resolve) => {
       upstreamSawClose = resolve;
     });
+    let arrived = false;
     const upstream = await startUpstream((_req, res) => {
+      arrived = true;
       res.once('close', () => upstreamSawClose());
     });
     const proxy = await startProxy(upstream.target);
     const client = await connectRaw(proxy.port);
     client.socket.write('GET /slow HTTP/1.1\r\nHost: up\r\n\r\n');
-    await sleep(50);
+    await waitUntil(() => arrived, 'the request to reach the upstream');
     client.socket.destroy();
     await closed;
     await proxy.close();
@@ -274,7 +276,14 @@ describe('back-pressure', () => {
   /** Far more than every socket buffer on the path holds; reaching it means nothing pushed back. */
   const LIMIT = 256 * 1024 * 1024;
 
-  /** Writes until `write` returns false and no 'drain' comes for 300 ms; returns bytes written. */
+  /**
+   * No 'drain' for this long counts as stalled. Nothing positive says that a peer stopped reading,
+   * so this is a window; a longer one only makes the check stricter (a proxy that buffers, however
+   * slowly on a loaded machine, keeps draining and runs into LIMIT).
+   */
+  const STALL_MS = 1000;
+
+  /** Writes until `write` returns false and no 'drain' comes for STALL_MS; returns bytes written. */
   async function writeUntilStalled(stream: {
     write(chunk: Buffer): boolean;
     once(event: 'drain', listener: () => void): unknown;
@@ -283,10 +292,11 @@ describe('back-pressure', () => {
     while (written < LIMIT) {
       written += CHUNK.length;
       if (stream.write(CHUNK)) continue;
-      const drained = await Promise.race([
+      const drained = await settleWithin(
         new Promise<boolean>((resolve) => stream.once('drain', () => resolve(true))),
-        sleep(300).then(() => false),
-      ]);
+        STALL_MS,
+        false,
+      );
       if (!drained) return written;
     }
     return written;

@@ -16,7 +16,7 @@ import {
   type TestProxy,
   type TestUpstream,
 } from './forwarder-harness.js';
-import { sleep } from '../helpers/wait.js';
+import { waitUntil } from '../helpers/wait.js';
 
 interface Seen {
   method: string;
@@ -240,11 +240,14 @@ describe('http1 forwarder response heads', () => {
 
 describe('http1 forwarder close()', () => {
   it('destroys open client connections and then refuses new ones', async () => {
-    const upstream = await startUpstream(() => {});
+    let arrived = false;
+    const upstream = await startUpstream(() => {
+      arrived = true;
+    });
     const proxy = await startProxy(upstream.target);
     const client = await connectRaw(proxy.port);
     client.socket.write('GET /hangs HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(50);
+    await waitUntil(() => arrived, 'the request to reach the upstream');
     await proxy.forwarder.close();
     assert.equal(await client.closed(), '');
     const late = await connectRaw(proxy.port);
@@ -308,17 +311,19 @@ describe('http1 forwarder with sockets the listener prepared', () => {
       upstreamTls: { rejectUnauthorized: true },
       log: () => {},
     });
+    let sniffed = false;
     const front = net.createServer((socket) => {
       socket.once('data', (first: Buffer) => {
         socket.pause();
         socket.unshift(first);
         forwarder.attach(socket, upstream.target);
+        sniffed = true;
       });
     });
     const port = await listen(front);
     const client = await connectRaw(port);
     client.socket.write('GE');
-    await sleep(20);
+    await waitUntil(() => sniffed, 'the first bytes to be read and unshifted');
     client.socket.write('T /sniffed HTTP/1.1\r\nHost: x\r\n\r\n');
     await client.waitFor('plain /sniffed');
     client.socket.destroy();
