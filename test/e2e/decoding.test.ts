@@ -12,6 +12,7 @@ import { callUnary } from '../helpers/grpc-calls.js';
 import { assertValidRecord } from '../helpers/record-schema.js';
 import { fixturePath } from '../helpers/repo-root.js';
 import { type ProxyProcess, startProxy } from '../helpers/start-proxy.js';
+import { waitForValue } from '../helpers/wait.js';
 
 /** `google.rpc.Status { code: 9, message: "bad" }` in wire format. */
 const STATUS_DETAILS = Buffer.from([0x08, 0x09, 0x12, 0x03, 0x62, 0x61, 0x64]);
@@ -108,13 +109,25 @@ describe('message decoding in records', () => {
 
   test('learns the schema through --reflect and never records the reflection calls', async () => {
     await withProxy(['--reflect'], async (proxy, client) => {
-      let decodedAs: unknown;
-      for (let attempt = 0; attempt < 50 && decodedAs !== 'schema'; attempt++) {
-        await callUnary(client, { text: `r${attempt}` });
-        const flows = proxy.records().filter((r) => r.event === 'data' && r.direction === 'send');
-        decodedAs = flows.at(-1)?.decodedAs;
-        if (decodedAs !== 'schema') await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      // The schema arrives in the background; each call's request is decoded with whatever the
+      // proxy has learnt by then, so calls are made until one is decoded with it.
+      let calls = 0;
+      const sent = (): Record<string, unknown>[] =>
+        proxy.records().filter((r) => r.event === 'data' && r.direction === 'send');
+      const decodedAs = await waitForValue(
+        async () => {
+          calls += 1;
+          await callUnary(client, { text: `r${calls}` });
+          const mine = await waitForValue(
+            () => sent()[calls - 1],
+            `the request record of call ${calls}`,
+          );
+          return mine.decodedAs === 'schema' ? mine.decodedAs : undefined;
+        },
+        'a request decoded with the reflected schema',
+        30_000,
+        50,
+      );
       assert.equal(decodedAs, 'schema');
       const paths = proxy.records().flatMap((r) => (typeof r.path === 'string' ? [r.path] : []));
       assert.ok(paths.length > 0);
@@ -139,9 +152,10 @@ describe('message decoding in records', () => {
       ['--output', 'text', '--proto', fixturePath('e2e', 'echo.proto')],
       async (proxy, client) => {
         await callUnary(client, { text: 'tail' });
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        const data = proxy.lines.find((line) => line.includes(' data ') && line.includes('→'));
-        assert.ok(data, proxy.lines.join('\n'));
+        const data = await waitForValue(
+          () => proxy.lines.find((line) => line.includes(' data ') && line.includes('→')),
+          'a data line on the text tail',
+        );
         assert.match(data, /text: "tail"|"text":"tail"/);
       },
     );

@@ -16,6 +16,7 @@ import {
 } from '../helpers/h2-peers.js';
 import { type ProxyProcess, startProxy } from '../helpers/start-proxy.js';
 import { createTestPki, type TestPki } from '../helpers/test-pki.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const GRPC_REQUEST = { ':method': 'POST', 'content-type': 'application/grpc', te: 'trailers' };
 
@@ -33,14 +34,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('faults: the affected call fails clearly and the proxy keeps serving', () => {
   let pki: TestPki;
   let echo: EchoServer;
@@ -49,6 +42,9 @@ describe('faults: the affected call fails clearly and the proxy keeps serving', 
   let proxyCa: string;
   let healthy: grpc.Client;
   const upstreamCloses: (number | undefined)[] = [];
+  /** Resolved by `callWithOpenRequest` when its response ends; one such call at a time. */
+  let reportEnd = (): void => {};
+  let clientSawEnd = Promise.resolve();
 
   before(async () => {
     pki = await createTestPki();
@@ -58,12 +54,12 @@ describe('faults: the affected call fails clearly and the proxy keeps serving', 
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
       const endThenReset = END_THEN_RESET[String(path)];
       if (endThenReset !== undefined) {
-        // END_STREAM first, RST_STREAM once it has surely gone out. The request stays open, and
-        // is read: Node closes a stream whose request nobody reads as soon as it has answered.
+        // END_STREAM first, RST_STREAM once the client has seen the end (so the proxy has
+        // forwarded it). The request stays open, and is read: Node closes a stream whose request
+        // nobody reads as soon as it has answered.
         stream.resume();
-        stream.end(Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]), () => {
-          setTimeout(() => stream.close(endThenReset), 50);
-        });
+        stream.end(Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]));
+        void clientSawEnd.then(() => stream.close(endThenReset));
         return;
       }
       stream.write(Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]));
@@ -207,8 +203,12 @@ describe('faults: the affected call fails clearly and the proxy keeps serving', 
   async function callWithOpenRequest(method: string): Promise<number | undefined> {
     const session = await connectThroughProxy(proxy.port, `localhost:${upstream.port}`, proxyCa);
     try {
+      clientSawEnd = new Promise((resolve) => {
+        reportEnd = resolve;
+      });
       const stream = session.request({ ...GRPC_REQUEST, ':path': `/fault.Svc/${method}` });
       stream.on('error', () => {});
+      stream.once('end', () => reportEnd());
       stream.resume();
       await new Promise((resolve) => stream.once('close', resolve));
       return stream.rstCode;
@@ -269,7 +269,7 @@ describe('faults: the affected call fails clearly and the proxy keeps serving', 
     stream.on('error', () => {});
     await new Promise((resolve) => stream.once('data', resolve));
     rawSocketOf(session).destroy();
-    await waitFor(() => upstreamCloses.length > 0, 'the upstream stream to close');
+    await waitUntil(() => upstreamCloses.length > 0, 'the upstream stream to close');
     assert.equal(upstreamCloses[0], http2.constants.NGHTTP2_CANCEL);
     const end = await proxy.waitForRecord(
       (r) =>

@@ -125,10 +125,9 @@ describe('records of gRPC calls that fail', () => {
 
   test('an exceeded deadline ends the flow by the client cancelling the stream', async () => {
     const { id, metadata } = createCallMetadata();
+    const deadline = Date.now() + 300;
     const error = await expectFailure(
-      callUnary(rig.client, { text: 'slow', delayMs: 1000 }, metadata, {
-        deadline: Date.now() + 300,
-      }),
+      callUnary(rig.client, { text: 'slow', delayMs: 1000 }, metadata, { deadline }),
     );
     assert.equal(error.code, grpc.status.DEADLINE_EXCEEDED);
 
@@ -157,7 +156,13 @@ describe('records of gRPC calls that fail', () => {
       assert.equal(flow.status, 4);
     }
     assert.equal(flow.responseMessages, 0);
-    assert.ok((flow.durationMs as number) >= 250, 'the flow lasted until the deadline');
+    // Measured against the deadline itself, not a duration from when the proxy saw the call (on a
+    // loaded machine that can be well after the client started its timer). 5 ms allows for
+    // grpc-timeout's rounding and millisecond timestamps.
+    assert.ok(
+      Date.parse(String(end.time)) >= deadline - 5,
+      `the flow ended at ${String(end.time)}, before the deadline ${new Date(deadline).toISOString()}`,
+    );
   });
 
   test('a client cancelling a server stream ends the flow and cancels the upstream call', async () => {
@@ -192,7 +197,7 @@ describe('records of gRPC calls that fail', () => {
     const serverSaw = rig.server.cancelled[heldBefore] as Promise<void>;
     const outcome = await settleWithin(
       serverSaw.then(() => 'cancelled'),
-      5000,
+      30_000,
       'still open',
     );
     assert.equal(outcome, 'cancelled', 'the upstream stream was cancelled too');

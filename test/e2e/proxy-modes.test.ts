@@ -12,6 +12,7 @@ import { callBidi, callClientStream, callServerStream, callUnary } from '../help
 import { connectThroughProxy, type H2Server, request, startH2Server } from '../helpers/h2-peers.js';
 import { type ProxyProcess, startProxy } from '../helpers/start-proxy.js';
 import { createTestPki, type TestPki } from '../helpers/test-pki.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
@@ -230,8 +231,7 @@ describe('HTTP/2 details through a CONNECT tunnel with TLS', () => {
       const stream = session.request({ ':path': '/hold' });
       await new Promise((resolve) => stream.once('data', resolve));
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      for (let i = 0; i < 100 && seenResets.length === 0; i++)
-        await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(() => seenResets.length > 0, 'the upstream to see the reset');
       assert.deepEqual(seenResets, [http2.constants.NGHTTP2_CANCEL]);
     } finally {
       session.close();
