@@ -27,8 +27,10 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
 
 export interface LoadOrCreateCaOptions {
   /**
-   * How long to wait, in milliseconds, for `ca.pem` when `ca-key.pem` exists without it, because
-   * another grpctap process may be creating the CA at this moment. Default 1000.
+   * How young `ca-key.pem` (by its modification time) may be, in milliseconds, for a missing
+   * `ca.pem` to be awaited rather than reported: another grpctap process may be creating the CA at
+   * this moment, and on a loaded machine its two synced writes can take seconds. A key older than
+   * this without its certificate is reported as `CA_INCOMPLETE` at once. Default 10000.
    */
   readonly settleMs?: number;
 }
@@ -60,7 +62,7 @@ export async function loadOrCreateCa(
 ): Promise<LoadOrCreateCaResult> {
   const dir = resolve(certsDir);
   const paths: CaPaths = { certPath: join(dir, CA_CERT_FILE), keyPath: join(dir, CA_KEY_FILE) };
-  const deadline = Date.now() + (options.settleMs ?? 1000);
+  const settleMs = options.settleMs ?? 10_000;
   for (;;) {
     const [certText, keyText] = await Promise.all([
       readOptional(paths.certPath, paths),
@@ -79,7 +81,7 @@ export async function loadOrCreateCa(
       );
     }
     if (keyText !== null) {
-      if (Date.now() < deadline) {
+      if (await isYoungerThan(paths.keyPath, settleMs)) {
         await delay(POLL_MS);
         continue;
       }
@@ -94,6 +96,15 @@ export async function loadOrCreateCa(
     if (ca !== null) {
       return { ca, created: true, warnings: [] };
     }
+  }
+}
+
+/** True when `path` was modified less than `ms` ago (a file that vanished counts as young). */
+async function isYoungerThan(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs < ms;
+  } catch {
+    return true;
   }
 }
 
