@@ -199,6 +199,10 @@ class Relay implements RelayConnection {
     }
     const to = other(dir.sender);
     if (action === 'drop') dir.startReencoding();
+    if (action === 'reencode' && decoded.tooLarge) {
+      this.refuseUnencodable(dir.sender, block.streamId);
+      return true;
+    }
     if (action === 'reencode' && dir.encoder !== null) {
       const encoded = dir.encoder.encode(decoded.headers, decoded.representations);
       this.writer.inject(to, encodeHeaderBlockFrames(block, encoded, dir.receiverMaxFrameSize));
@@ -340,6 +344,29 @@ class Relay implements RelayConnection {
   private ended(stream: RelayStream, peer: Peer): void {
     stream.state = endStreamFrom(stream.state, peer);
     if (!isActive(stream.state)) this.streams.delete(stream.id);
+  }
+
+  /**
+   * A block over the decoded header-list limit in a re-encoded direction: the proxy holds only
+   * the fields that fit, so it cannot send the block on faithfully and resets the stream instead
+   * (INTERNAL_ERROR: the limit is the proxy's), recorded as `headerListTooLarge`.
+   */
+  private refuseUnencodable(sender: Peer, streamId: number): void {
+    const reason = `header list of stream ${streamId} is over the proxy's limit and cannot be re-encoded`;
+    this.output.error({
+      code: 'INTERNAL_ERROR',
+      cause: 'headerListTooLarge',
+      reason,
+      side: 'proxy',
+      streamId,
+    });
+    if (this.streams.has(streamId)) {
+      this.resetStream(streamId, ErrorCode.INTERNAL_ERROR, reason);
+      return;
+    }
+    if (sender === 'client' && streamId > this.lastClientStream) this.lastClientStream = streamId;
+    this.rememberReset(streamId);
+    this.writer.inject(sender, encodeRstStreamFrame(streamId, ErrorCode.INTERNAL_ERROR));
   }
 
   resetStream(streamId: number, code: number, reason: string): void {

@@ -68,47 +68,52 @@ class Transcript {
   };
   private flows = 0;
 
-  readonly relay: RelayConnection = createRelayConnection({
-    output: {
-      write: (side, bytes) => {
-        this.writes[side].push(bytes);
-        const { frames, error } = this.parsers[side].push(bytes);
-        assert.equal(error, null, error?.reason);
-        for (const frame of frames) {
-          let detail = `${nameFrameType(frame.type)} ${frame.streamId}`;
-          if (frame.type === FrameType.RST_STREAM)
-            detail += ` ${nameErrorCode(decodeRstStream(frame))}`;
-          if (frame.type === FrameType.WINDOW_UPDATE) detail += ` +${decodeWindowUpdate(frame)}`;
-          if (frame.type === FrameType.GOAWAY) {
-            const goaway = decodeGoaway(frame);
-            detail += ` last=${goaway.lastStreamId} ${nameErrorCode(goaway.errorCode)} "${Buffer.from(goaway.debugData).toString()}"`;
+  readonly relay: RelayConnection;
+
+  constructor(maxHeaderListBytes = 64 * 1024) {
+    this.relay = createRelayConnection({
+      output: {
+        write: (side, bytes) => {
+          this.writes[side].push(bytes);
+          const { frames, error } = this.parsers[side].push(bytes);
+          assert.equal(error, null, error?.reason);
+          for (const frame of frames) {
+            let detail = `${nameFrameType(frame.type)} ${frame.streamId}`;
+            if (frame.type === FrameType.RST_STREAM)
+              detail += ` ${nameErrorCode(decodeRstStream(frame))}`;
+            if (frame.type === FrameType.WINDOW_UPDATE) detail += ` +${decodeWindowUpdate(frame)}`;
+            if (frame.type === FrameType.GOAWAY) {
+              const goaway = decodeGoaway(frame);
+              detail += ` last=${goaway.lastStreamId} ${nameErrorCode(goaway.errorCode)} "${Buffer.from(goaway.debugData).toString()}"`;
+            }
+            const step = this.assemblers[side].accept(frame);
+            if (step.kind === 'blockComplete') {
+              const decoded = this.decoders[side].decode(step.block.block);
+              assert.equal(decoded.kind, 'decoded');
+              detail += ` [${decoded.headers.map(([n, v]) => `${n}: ${v}`).join(', ')}]`;
+            }
+            if (frame.flags & FrameFlag.END_STREAM && frame.type <= FrameType.HEADERS)
+              detail += ' END_STREAM';
+            this.lines.push(`write ${side}: ${detail}`);
           }
-          const step = this.assemblers[side].accept(frame);
-          if (step.kind === 'blockComplete') {
-            const decoded = this.decoders[side].decode(step.block.block);
-            assert.equal(decoded.kind, 'decoded');
-            detail += ` [${decoded.headers.map(([n, v]) => `${n}: ${v}`).join(', ')}]`;
-          }
-          if (frame.flags & FrameFlag.END_STREAM && frame.type <= FrameType.HEADERS)
-            detail += ' END_STREAM';
-          this.lines.push(`write ${side}: ${detail}`);
-        }
+        },
+        event: (event, facts) => {
+          this.events.push(event);
+          this.facts.push(facts);
+          this.lines.push(`event ${describeEvent(event)}`);
+        },
+        end: (side, reason) => this.lines.push(`end ${side}: ${reason}`),
+        error: (failure) => {
+          this.failures.push(failure);
+          this.lines.push(`error ${failure.side} ${failure.code} ${failure.cause}`);
+        },
       },
-      event: (event, facts) => {
-        this.events.push(event);
-        this.facts.push(facts);
-        this.lines.push(`event ${describeEvent(event)}`);
-      },
-      end: (side, reason) => this.lines.push(`end ${side}: ${reason}`),
-      error: (failure) => {
-        this.failures.push(failure);
-        this.lines.push(`error ${failure.side} ${failure.code} ${failure.cause}`);
-      },
-    },
-    nextFlowId: () => `f${++this.flows}`,
-    now: () => 0,
-    maxStreams: 2,
-  });
+      nextFlowId: () => `f${++this.flows}`,
+      now: () => 0,
+      maxStreams: 2,
+      maxHeaderListBytes,
+    });
+  }
 
   feed(side: Peer, ...chunks: Uint8Array[]): string[] {
     const start = this.lines.length;
@@ -297,6 +302,20 @@ describe('createRelayConnection: commands', () => {
     ]);
     assert.equal(t.relay.openStreams, 2);
     assert.ok(t.relay.isReencoding('client'));
+  });
+
+  test('resets a stream whose over-limit header list cannot be re-encoded, instead of cutting it', () => {
+    const t = new Transcript(400).open();
+    t.feed('client', headers(1, REQUEST));
+    t.relay.resetStream(1, 8, 'cancelled');
+    t.feed('client', headers(1, TRAILERS, true));
+    const big = encodeHeaderBlock([['x-big', 'v'.repeat(500)]]);
+    const lines = t.feed('client', headers(3, Buffer.concat([REQUEST, big]), true));
+    assert.deepEqual(lines, [
+      'error proxy INTERNAL_ERROR headerListTooLarge',
+      'write client: RST_STREAM 3 INTERNAL_ERROR',
+    ]);
+    assert.deepEqual(t.feed('client', data(3, 'late')), ['write client: WINDOW_UPDATE 0 +4']);
   });
 
   test('waits for the frame boundary before writing into a stream of forwarded bytes', () => {
