@@ -13,6 +13,7 @@ import type {
   Side,
   UpstreamInfo,
 } from './channel-event.js';
+import { describePath } from './describe-path.js';
 import { describeUpstreamSession } from './describe-upstream-session.js';
 import { findHeader, measureHeaderList, toHeaderList, toHeaderObject } from './header-list.js';
 import {
@@ -58,16 +59,6 @@ export interface ForwardStreamOptions {
   readonly shuttingDown: () => boolean;
 }
 
-/** Longest `:path` shown in a log line; a client may send 64 KiB of it. */
-const MAX_LOGGED_PATH = 200;
-
-function describePath(headers: HeaderList): string {
-  const path = findHeader(headers, ':path') ?? '';
-  return path.length > MAX_LOGGED_PATH
-    ? `${path.slice(0, MAX_LOGGED_PATH)}… (${path.length} characters)`
-    : path;
-}
-
 /**
  * Pairs one client stream with one upstream stream and relays everything between them: headers in
  * order, DATA under back-pressure (a side is read only while the other accepts writes), trailers
@@ -86,6 +77,13 @@ export function forwardStream(options: ForwardStreamOptions): void {
    */
   let endPending = false;
   let requestTrailers: string[] | null = null;
+  /**
+   * The client ended its request, recorded from the start: Node ends a stream whose last frame
+   * carried no data (an empty END_STREAM DATA frame) as soon as it is read, which may be before
+   * the upstream stream exists; `onRequestEnd` forwards the end once the relay is attached.
+   */
+  let requestEnded = endStream;
+  let onRequestEnd: (() => void) | null = null;
   let responseTrailers: string[] | null = null;
   let upstreamError: Error | null = null;
 
@@ -153,6 +151,10 @@ export function forwardStream(options: ForwardStreamOptions): void {
   clientStream.on('error', () => {});
   clientStream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
     requestTrailers = raw;
+  });
+  clientStream.once('end', () => {
+    requestEnded = true;
+    onRequestEnd?.();
   });
   clientStream.on('close', () => {
     if (done) return;
@@ -228,6 +230,20 @@ export function forwardStream(options: ForwardStreamOptions): void {
   function relay(up: ClientHttp2Stream, upstreamSession: ClientHttp2Session): void {
     /** A frame our own HTTP/2 layer refused to send upstream (the stream then closes). */
     let unsent: ClassifiedFailure | null = null;
+    /** The response was one HEADERS frame with END_STREAM (trailers-only): nothing to flush. */
+    let headersOnly = false;
+    let trailersSent = false;
+    let stopClientAfterTrailers = false;
+    /**
+     * RST_STREAM NO_ERROR (RFC 9113 §8.1) tells a client still sending that the response is
+     * complete. Node drops unwritten trailers from a stream it resets and writes them on the next
+     * turn of the event loop, so the reset waits for that turn.
+     */
+    const stopClient = (): void => {
+      setImmediate(() => {
+        if (!clientStream.closed && !requestEnded) clientStream.close(HTTP2_NO_ERROR);
+      });
+    };
     up.on('error', (error: Error) => {
       upstreamError = error;
     });
@@ -256,7 +272,7 @@ export function forwardStream(options: ForwardStreamOptions): void {
       up.on('wantTrailers', () => {
         up.sendTrailers(requestTrailers ? toHeaderObject(toHeaderList(requestTrailers)) : {});
       });
-      clientStream.on('end', () => {
+      onRequestEnd = () => {
         if (done) return;
         up.end();
         emit(
@@ -264,7 +280,8 @@ export function forwardStream(options: ForwardStreamOptions): void {
             ? { kind: 'trailersReceived', ...base('send'), headers: toHeaderList(requestTrailers) }
             : { kind: 'endReceived', ...base('send') },
         );
-      });
+      };
+      if (requestEnded) onRequestEnd();
     }
 
     up.on('headers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
@@ -302,6 +319,7 @@ export function forwardStream(options: ForwardStreamOptions): void {
       const list = toHeaderList(raw);
       const ended = (flags & END_STREAM_FLAG) !== 0;
       responseEnded = ended;
+      headersOnly = ended;
       const respondOptions = ended
         ? { endStream: true, sendDate: false }
         : { waitForTrailers: true, sendDate: false };
@@ -330,6 +348,8 @@ export function forwardStream(options: ForwardStreamOptions): void {
       clientStream.sendTrailers(
         responseTrailers ? toHeaderObject(toHeaderList(responseTrailers)) : {},
       );
+      trailersSent = true;
+      if (stopClientAfterTrailers) stopClient();
     });
     up.on('end', () => {
       // Node also ends the readable side of streams torn down with their session; those carry a
@@ -356,7 +376,10 @@ export function forwardStream(options: ForwardStreamOptions): void {
       const code = up.rstCode ?? HTTP2_NO_ERROR;
       if (code === HTTP2_NO_ERROR && responseEnded) {
         reportPendingEnd();
-        if (!clientStream.closed && clientStream.readable) clientStream.close(HTTP2_NO_ERROR);
+        if (clientStream.closed || requestEnded) return;
+        if (headersOnly) clientStream.close(HTTP2_NO_ERROR);
+        else if (trailersSent) stopClient();
+        else stopClientAfterTrailers = true;
         return;
       }
       if (code === HTTP2_NO_ERROR) {

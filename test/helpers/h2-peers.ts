@@ -84,11 +84,16 @@ export async function connectThroughProxy(
   return session;
 }
 
-/** Sends a request on `session` and collects the response. */
+/**
+ * Sends a request on `session` and collects the response. With `body`, the request is ended with
+ * it (an empty body is an empty DATA frame carrying END_STREAM), `endAfterMs` after the headers
+ * when given; without, END_STREAM comes on the HEADERS frame.
+ */
 export function request(
   session: http2.ClientHttp2Session,
   headers: http2.OutgoingHttpHeaders,
   body?: Buffer,
+  options: { readonly endAfterMs?: number } = {},
 ): Promise<{
   headers: http2.IncomingHttpHeaders;
   body: Buffer;
@@ -116,6 +121,8 @@ export function request(
         rstCode: stream.rstCode,
       }),
     );
-    if (body !== undefined) stream.end(body);
+    if (body === undefined) return;
+    if (options.endAfterMs === undefined) stream.end(body);
+    else setTimeout(() => stream.end(body), options.endAfterMs);
   });
 }

@@ -100,10 +100,23 @@ export async function connectRawH2Tls(
 ): Promise<RawH2Connection> {
   const { socket, head } = await openTunnel(proxyPort, authority);
   assert.match(head, /^HTTP\/1\.1 200/);
+  return startRawH2Tls(socket, authority.replace(/:\d+$/, ''), proxyCaPem, options);
+}
+
+/**
+ * A raw HTTP/2 client over TLS (ALPN `h2`, SNI `servername`) on an open socket, or on a new TCP
+ * connection to `127.0.0.1:socket` when given a port (the proxy in `--reverse` mode).
+ */
+export async function startRawH2Tls(
+  socket: net.Socket | number,
+  servername: string,
+  caPem: string,
+  options: RawH2Options = {},
+): Promise<RawH2Connection> {
   const secure = tls.connect({
-    socket,
-    servername: authority.replace(/:\d+$/, ''),
-    ca: proxyCaPem,
+    ...(typeof socket === 'number' ? { host: '127.0.0.1', port: socket } : { socket }),
+    servername,
+    ca: caPem,
     ALPNProtocols: ['h2'],
   });
   await new Promise<void>((resolve, reject) => {
