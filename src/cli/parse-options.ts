@@ -32,6 +32,10 @@ export interface ProxyOptions {
   readonly streamWindow: number;
   /** Body bytes a plain HTTP exchange keeps per direction for the flow store (true size beyond). */
   readonly storeMaxBody: number;
+  /** `-v`: headers, metadata and trailers in the text tail. */
+  readonly verbose: boolean;
+  /** Credential header values unmasked in the text tail. */
+  readonly showSecrets: boolean;
 }
 
 export type ParsedCommand =
@@ -74,6 +78,8 @@ const FLAGS = {
   'max-streams': ['value', `an integer from 1 to ${MAX_INT31}`],
   'stream-window': ['value', 'a size such as 1MiB, 256KiB or 65535'],
   'store-max-body': ['value', 'a size such as 1MiB, 64KiB or 0'],
+  verbose: ['switch', '1, 0, true or false'],
+  'show-secrets': ['switch', '1, 0, true or false'],
   help: ['switch', ''],
   version: ['switch', ''],
 } as const satisfies Record<string, readonly [FlagArity, string]>;
@@ -200,7 +206,7 @@ function createFlagReader(tokens: TokenizedArgv, env: NodeJS.ProcessEnv) {
 
 /** Parses the command line; flags win over their `GRPCTAP_*` environment variables. */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
-  const tokens = tokenizeArgv(argv, ARITY, { '-h': 'help' });
+  const tokens = tokenizeArgv(argv, ARITY, { '-h': 'help', '-v': 'verbose' });
   if (tokens.values.has('help')) return { kind: 'help' };
   if (tokens.values.has('version')) return { kind: 'version' };
   const { problem } = tokens;
@@ -301,5 +307,7 @@ function readProxyOptions(
       MAX_MESSAGE_SIZE_LIMIT,
       'a size from 0 to 4GiB',
     ),
+    verbose: flags.boolean('verbose'),
+    showSecrets: flags.boolean('show-secrets'),
   };
 }

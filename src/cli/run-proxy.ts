@@ -14,6 +14,7 @@ import { createProxyAuthCheck } from '../listener/check-proxy-auth.js';
 import { createProxyListener, type ProxyListener } from '../listener/proxy-listener.js';
 import { type ProxyMode, parseReverseUrl } from '../listener/proxy-mode.js';
 import { createRecordSink } from '../output/record-sink.js';
+import { terminalWidth } from '../output/fit-to-width.js';
 import { createTailSink } from '../output/tail-sink.js';
 import { createMessageDecoder } from '../schema/create-message-decoder.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
@@ -115,8 +116,15 @@ export async function runProxy(
 
   const stdout = openStdout();
   const queued = [{ name: 'stdout', stream: stdout }];
+  let width = terminalWidth(process.stdout);
+  process.stdout.on('resize', () => {
+    width = terminalWidth(process.stdout);
+  });
   const sinks: FlowSink[] = [
     createTailSink({
+      verbose: options.verbose,
+      showSecrets: options.showSecrets,
+      width: () => width,
       stream: stdout,
       format: options.output,
       color: options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,

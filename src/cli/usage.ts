@@ -9,6 +9,8 @@ Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090)
   --listen HOST:PORT         where to listen (default 127.0.0.1:8080)
   --certs-dir DIR            CA directory (default ./certs)
   --output text|json         stdout format: readable lines or one JSON record per line (default text)
+  -v, --verbose              text tail: headers, metadata and trailers under their line, secrets masked
+  --show-secrets             with -v: show authorization, cookie and other credential values as sent
   --record FILE              append every record, with full payloads, to FILE (NDJSON)
   --reverse URL              act as the server at URL (https://host:port or http://host:port)
   --upstream-ca FILE         trust this CA for upstream TLS too (repeatable)

@@ -2,8 +2,8 @@
  * One human-readable line per envelope, for the `--output text` tail:
  *
  * ```text
- * 12:04:05.123 7f3a9c1e #0 → helloworld.Greeter/SayHello start authority=localhost:50051
- * 12:04:05.125 7f3a9c1e #1 → helloworld.Greeter/SayHello data 7B |..world|
+ * 12:04:05.123 7f3a9c1e #0 → helloworld.Greeter/SayHello start authority=localhost:50051 timeout=9.89s
+ * 12:04:05.125 7f3a9c1e #1 → helloworld.Greeter/SayHello data 7B helloworld.HelloRequest {"name":"world"}
  * 12:04:05.130 7f3a9c1e #3 ← helloworld.Greeter/SayHello end OK
  * 12:04:05.130 7f3a9c1e flow helloworld.Greeter/SayHello unary complete OK req=1 resp=1 7ms
  * ```
@@ -17,6 +17,7 @@ import type {
 } from '../grpc/grpc-envelope.js';
 import { getStatusName } from '../grpc/grpc-status.js';
 import { assertNever } from '../http2/channel-event.js';
+import { formatDuration, formatGrpcTimeout } from './format-duration.js';
 
 export interface GrpcLineOptions {
   /** Use ANSI colours; the caller decides (TTY, `NO_COLOR`). */
@@ -25,6 +26,8 @@ export interface GrpcLineOptions {
   readonly previewBytes?: number;
   /** Shown instead of the byte preview on data lines (e.g. the decoded message). */
   readonly decodedPreview?: string | undefined;
+  /** The message type the preview was decoded as, shown before it (e.g. `grpc.testing.SimpleRequest`). */
+  readonly typeName?: string | undefined;
   /**
    * `service/method` for data and end lines, whose envelopes do not carry it (the flow assembler
    * attaches it to every item). Start and flow lines use their own fields.
@@ -74,7 +77,7 @@ function formatStart(envelope: GrpcStart): string {
     if (status !== undefined) parts.push(`http=${status}`);
   }
   if (envelope.encoding !== null) parts.push(`encoding=${envelope.encoding}`);
-  if (envelope.timeout !== null) parts.push(`timeout=${envelope.timeout}`);
+  if (envelope.timeout !== null) parts.push(`timeout=${formatGrpcTimeout(envelope.timeout)}`);
   if (envelope.metadata.length > 0) parts.push(`metadata=${envelope.metadata.length}`);
   return parts.join(' ');
 }
@@ -84,6 +87,7 @@ function formatData(envelope: GrpcData, options: GrpcLineOptions, paint: Paint):
   if (envelope.compressed) parts.push(`(compressed, wire ${envelope.wireLength}B)`);
   for (const anomaly of envelope.anomalies) parts.push(paint(YELLOW, `[${anomaly.code}]`));
   const limit = options.previewBytes ?? DEFAULT_PREVIEW_BYTES;
+  if (options.typeName !== undefined) parts.push(paint(DIM, options.typeName));
   if (options.decodedPreview !== undefined) parts.push(options.decodedPreview);
   else if (envelope.payload !== null && limit > 0)
     parts.push(previewBytes(envelope.payload, limit));
@@ -108,7 +112,7 @@ function formatFlow(envelope: GrpcFlow, paint: Paint): string {
   const state = envelope.state === 'complete' ? paint(GREEN, 'complete') : paint(RED, 'error');
   const status = envelope.status === null ? '' : ` ${getStatusName(envelope.status)}`;
   const counts = `req=${envelope.requestMessages} resp=${envelope.responseMessages}`;
-  return `${envelope.flowType} ${state}${status} ${counts} ${envelope.durationMs}ms`;
+  return `${envelope.flowType} ${state}${status} ${counts} ${formatDuration(envelope.durationMs)}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { HttpExchange } from '../flow/http-exchange.js';
 import { toConnectionRecord } from './connection-record.js';
+import { formatDuration } from './format-duration.js';
 
 /** The `protocol: "http"` record of one plain HTTP exchange (see docs/records.md). */
 export function toHttpRecord(exchange: HttpExchange): Record<string, unknown> {
@@ -45,6 +46,6 @@ export function formatHttpLine(exchange: HttpExchange, color: boolean): string {
     `${exchange.authority}${exchange.path}`,
     '→',
     paint(failed ? '31' : '32', outcome),
-    `req=${exchange.requestBytes}B resp=${exchange.responseBytes}B ${exchange.durationMs}ms`,
+    `req=${exchange.requestBytes}B resp=${exchange.responseBytes}B ${formatDuration(exchange.durationMs)}`,
   ].join(' ');
 }

@@ -54,6 +54,8 @@ export interface DecodedView {
   readonly preview: string;
   /** Long strings of `decoded` that JSON holds without escapes (see `SchemalessResult`). */
   readonly plainStrings?: readonly string[];
+  /** The protobuf message type decoded with (`decodedAs: 'schema'`), e.g. `grpc.testing.SimpleRequest`. */
+  readonly typeName?: string | undefined;
 }
 
 export interface MessageDecoder {
@@ -94,6 +96,7 @@ class LazyPreviewView implements DecodedView {
     readonly anomalies: readonly Anomaly[],
     private readonly previewChars: number,
     readonly plainStrings: readonly string[] = [],
+    readonly typeName?: string,
   ) {}
 
   get preview(): string {
@@ -116,7 +119,9 @@ export function createMessageDecoder(options: MessageDecoderOptions): MessageDec
   };
   const withSchema = (schema: SchemaRegistry, typeName: string, bytes: Uint8Array): DecodedView => {
     const result = schema.decode(typeName, bytes);
-    if ('json' in result) return new LazyPreviewView(result.json, 'schema', [], previewChars);
+    if ('json' in result) {
+      return new LazyPreviewView(result.json, 'schema', [], previewChars, [], typeName);
+    }
     return schemaless(bytes, [{ code: SCHEMA_MISMATCH, message: `${typeName}: ${result.error}` }]);
   };
   const guarded = (decode: () => DecodedView): DecodedView => {

@@ -78,6 +78,18 @@ describe('parseCommand', () => {
     assert.equal(options.maxStreams, 1000);
     assert.equal(options.streamWindow, 1024 * 1024);
     assert.equal(options.storeMaxBody, 1024 * 1024);
+    assert.equal(options.verbose, false);
+    assert.equal(options.showSecrets, false);
+  });
+
+  test('reads -v, --verbose and --show-secrets, also from GRPCTAP_VERBOSE and GRPCTAP_SHOW_SECRETS', () => {
+    assert.equal(proxyOptions(['-v']).verbose, true);
+    assert.equal(proxyOptions(['--verbose']).verbose, true);
+    assert.equal(proxyOptions(['--show-secrets']).showSecrets, true);
+    const fromEnv = proxyOptions([], { GRPCTAP_VERBOSE: '1', GRPCTAP_SHOW_SECRETS: 'true' });
+    assert.equal(fromEnv.verbose, true);
+    assert.equal(fromEnv.showSecrets, true);
+    assert.equal(proxyOptions(['--verbose=0'], { GRPCTAP_VERBOSE: '1' }).verbose, false);
   });
 
   test('reads every flag from GRPCTAP_* and lets the command line win', () => {

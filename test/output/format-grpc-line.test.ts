@@ -11,7 +11,7 @@ describe('formatGrpcLine', () => {
   it('writes a start line with UTC time, short flow id, sequence and arrow', () => {
     assert.equal(
       formatGrpcLine(start, plain),
-      '12:04:05.123 7f3a9c1e #0 → helloworld.Greeter/SayHello start authority=localhost:50051 encoding=gzip timeout=1S metadata=1',
+      '12:04:05.123 7f3a9c1e #0 → helloworld.Greeter/SayHello start authority=localhost:50051 encoding=gzip timeout=1s metadata=1',
     );
   });
 
@@ -131,5 +131,29 @@ describe('formatGrpcLine', () => {
       { color: true },
     );
     assert.ok(error.includes(`${ESC}31merror CANCEL`));
+  });
+});
+
+describe('formatGrpcLine, readable times and types', () => {
+  it('shows grpc-timeout as a duration, not in its wire units', () => {
+    const line = formatGrpcLine({ ...start, timeout: '9890m' }, plain);
+    assert.match(line, / timeout=9\.89s /);
+  });
+
+  it('quotes a grpc-timeout that does not follow the grammar', () => {
+    assert.match(formatGrpcLine({ ...start, timeout: '1.5S' }, plain), / timeout="1\.5S" /);
+  });
+
+  it('shows a long flow duration in seconds', () => {
+    assert.match(formatGrpcLine({ ...flow, durationMs: 1514 }, plain), / 1\.51s$/);
+  });
+
+  it('names the message type before the decoded preview', () => {
+    const line = formatGrpcLine(message, {
+      ...plain,
+      typeName: 'helloworld.HelloRequest',
+      decodedPreview: '{"name":"world"}',
+    });
+    assert.match(line, / data 7B helloworld\.HelloRequest \{"name":"world"\}$/);
   });
 });
