@@ -12,7 +12,7 @@ import { callUnary } from '../helpers/grpc-calls.js';
 import { assertValidRecord } from '../helpers/record-schema.js';
 import { fixturePath } from '../helpers/repo-root.js';
 import { type ProxyProcess, startProxy } from '../helpers/start-proxy.js';
-import { waitForValue } from '../helpers/wait.js';
+import { waitForValue, waitUntil } from '../helpers/wait.js';
 
 /** `google.rpc.Status { code: 9, message: "bad" }` in wire format. */
 const STATUS_DETAILS = Buffer.from([0x08, 0x09, 0x12, 0x03, 0x62, 0x61, 0x64]);
@@ -159,5 +159,46 @@ describe('message decoding in records', () => {
         assert.match(data, /text: "tail"|"text":"tail"/);
       },
     );
+  });
+
+  const TOKEN = 'a'.repeat(43);
+  const verboseCall = async (proxy: ProxyProcess, client: grpc.Client): Promise<string> => {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${TOKEN}`);
+    metadata.set('x-call-id', 'verbose-1');
+    metadata.set('trace-bin', Buffer.from([0, 1, 2, 3]));
+    await callUnary(client, { text: 'v'.repeat(200) }, metadata, { deadline: Date.now() + 60_000 });
+    await waitUntil(() => proxy.lines.some((line) => line.includes(' flow ')), 'the flow line');
+    return proxy.lines.join('\n');
+  };
+
+  test('-v prints headers under their events with credentials masked, uncut into a pipe', async () => {
+    await withProxy(
+      ['--output', 'text', '-v', '--proto', fixturePath('e2e', 'echo.proto')],
+      async (proxy, client) => {
+        const text = await verboseCall(proxy, client);
+        assert.match(text, /^ {4}→ authorization: Bearer ••••\(43 bytes\)$/m);
+        assert.ok(!text.includes(TOKEN), 'the token is not printed');
+        assert.match(text, /^ {4}→ x-call-id: verbose-1$/m);
+        assert.match(text, /^ {4}→ trace-bin: AAECAw(==)? \(4 bytes\)$/m);
+        assert.match(text, /^ {4}← :status: 200$/m);
+        assert.match(text, /^ {4}← grpc-status: 0$/m);
+        assert.match(text, / start .*timeout=(59\.\ds|1m00s) /);
+        assert.match(text, /→ grpctap\.test\.Echo\/\w+ data \d+B grpctap\.test\.\w+ /);
+        const data = proxy.lines.find((line) => line.includes(' data ') && line.includes('→'));
+        assert.ok(data !== undefined && data.length > 200, 'a pipe gets whole lines');
+        const start = proxy.lines.findIndex(
+          (line) => line.includes(' start ') && line.includes('→'),
+        );
+        assert.match(proxy.lines[start + 1] ?? '', /^ {4}→ :/, 'headers follow the start line');
+      },
+    );
+  });
+
+  test('--show-secrets prints credentials as sent', async () => {
+    await withProxy(['--output', 'text', '--verbose', '--show-secrets'], async (proxy, client) => {
+      const text = await verboseCall(proxy, client);
+      assert.match(text, new RegExp(`^ {4}→ authorization: Bearer ${TOKEN}$`, 'm'));
+    });
   });
 });
