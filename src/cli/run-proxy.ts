@@ -11,6 +11,8 @@ import { createHttp1Forwarder } from '../http1/http1-forwarder.js';
 import type { UpstreamEndpoint } from '../http2/upstream-endpoint.js';
 import { createUpstreamPool } from '../http2/upstream-pool.js';
 import { createProxyAuthCheck } from '../listener/check-proxy-auth.js';
+import { detectForwardingLoop } from '../listener/detect-forwarding-loop.js';
+import { createForwardingLoopGuard } from '../listener/forwarding-loop-guard.js';
 import { createProxyListener, type ProxyListener } from '../listener/proxy-listener.js';
 import { type ProxyMode, parseReverseUrl } from '../listener/proxy-mode.js';
 import { createRecordSink } from '../output/record-sink.js';
@@ -23,6 +25,7 @@ import { createLeafContextCache } from '../tls/leaf-context-cache.js';
 import { createLeafMinter } from '../tls/leaf-minter.js';
 import { loadTrustStore } from './load-trust-store.js';
 import { openRecordFile, openStdout } from './open-output-stream.js';
+import { createRepeatedLineThrottle } from './throttle-repeated-lines.js';
 import type { ProxyOptions } from './parse-options.js';
 
 /** Most bytes the stdout tail may queue before lines are dropped (a reader that stalls). */
@@ -32,6 +35,11 @@ const TAIL_QUEUE_BYTES = 64 * 1024 * 1024;
  * past this, counted in a `gap` record, instead of growing the proxy without bound.
  */
 const RECORD_QUEUE_BYTES = 64 * 1024 * 1024;
+
+/** Identical request log lines within this window are written once, then counted (ms). */
+const REPEAT_WINDOW_MS = 10_000;
+/** Distinct lines the throttle holds at once. */
+const MAX_THROTTLED_LINES = 1000;
 
 /** Authorities remembered for server reflection (most recent first out when full). */
 const MAX_REMEMBERED_ROUTES = 1000;
@@ -61,7 +69,7 @@ async function createDecoder(
   const resolver = options.reflect
     ? (await import('../schema/reflection-resolver.js')).createReflectionResolver({
         openSession,
-        onLog: (line) => log(`reflection: ${line}`),
+        onLog: log,
       })
     : undefined;
   return createMessageDecoder({ registry, ...(resolver ? { resolver } : {}) });
@@ -98,7 +106,25 @@ export async function runProxy(
         `--reverse takes https://HOST:PORT or http://HOST:PORT, got ${options.reverse}`,
       );
     mode = { kind: 'reverse', endpoint };
+    const own = { address: options.listenHost, port: options.listenPort };
+    if (
+      detectForwardingLoop(endpoint.host, endpoint.port, {
+        listeners: [own],
+        interfaceAddresses: [],
+      })
+    ) {
+      throw new Error(
+        `--reverse ${options.reverse} is grpctap's own --listen address: every request would loop back into it`,
+      );
+    }
   }
+  const loopGuard = createForwardingLoopGuard();
+  // Request-level lines (failures, refusals) repeat when a client retries in a tight loop.
+  const requestLog = createRepeatedLineThrottle(log, {
+    windowMs: REPEAT_WINDOW_MS,
+    maxTracked: MAX_THROTTLED_LINES,
+  });
+  const logRequest = (line: string): void => requestLog.log(line);
   const { ca, created, warnings } = await loadOrCreateCa(options.certsDir);
   for (const warning of warnings) log(warning);
   if (created) log(`created a CA in ${ca.certPath}; run "grpctap ca" to see how to trust it`);
@@ -159,6 +185,7 @@ export async function runProxy(
     connectTimeoutMs: options.handshakeTimeoutMs,
     onTlsSocket,
     log,
+    guard: loopGuard,
   });
   const decoder = await createDecoder(options, log, async (authority) => {
     const endpoint = routes.get(authority);
@@ -189,11 +216,12 @@ export async function runProxy(
   let listener: ProxyListener | null = null;
   const http1 = createHttp1Forwarder({
     upstreamTls,
-    log,
+    log: logRequest,
     requestHeadTimeoutMs: options.handshakeTimeoutMs,
     keepAliveTimeoutMs: options.idleTimeoutMs,
     ...(onTlsSocket ? { onUpstreamTlsSocket: onTlsSocket } : {}),
     authorize,
+    loopGuard,
     maxBodyBytes: pipeline.bodyCapBytes,
     onConnect: (request, socket, head) => listener?.handleConnect(request, socket, head),
     onExchange: (summary) =>
@@ -207,7 +235,7 @@ export async function runProxy(
     http1,
     leafContexts,
     observe: hub.observe,
-    log,
+    log: logRequest,
     onTlsSocket,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
@@ -220,6 +248,7 @@ export async function runProxy(
     },
     maxConnections: options.maxConnections,
     authorize,
+    loopGuard,
   });
   const address = await listener.listen(options.listenHost, options.listenPort);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -241,6 +270,7 @@ export async function runProxy(
       pool.close();
       clearInterval(resetTimer);
       hub.flushEarlyResets(Date.now(), true);
+      requestLog.flush();
       await Promise.all([pipeline.close(), keylog?.close()]);
     },
     unflushed() {

@@ -4,6 +4,7 @@ import type {
   HeaderList,
   Side,
   UpstreamInfo,
+  InformationalResponse,
 } from '../http2/channel-event.js';
 import { findHeader } from '../http2/header-list.js';
 import type { Http1ExchangeSummary } from '../http1/exchange-summary.js';
@@ -23,6 +24,8 @@ export interface HttpExchange extends ExchangeContent {
   readonly requestBytes: number;
   readonly responseBytes: number;
   readonly durationMs: number;
+  /** The 1xx responses relayed before the final one (100 Continue, 103 Early Hints, ...). */
+  readonly informational: readonly InformationalResponse[];
   readonly error: { readonly code: string; readonly reason: string; readonly side: Side } | null;
   /** The client connection it arrived on; null when not known. */
   readonly connection: ConnectionInfo | null;
@@ -58,6 +61,7 @@ export function createHttpExchangeTracker(
   let requestBytes = 0;
   let responseBytes = 0;
   let finished = false;
+  const informational: InformationalResponse[] = [];
   const finish = (time: number, error: HttpExchange['error']): HttpExchange => {
     finished = true;
     const began = start ?? time;
@@ -73,6 +77,7 @@ export function createHttpExchangeTracker(
       requestBytes,
       responseBytes,
       durationMs: time - began,
+      informational,
       error,
       connection,
       upstream,
@@ -116,6 +121,10 @@ export function createHttpExchangeTracker(
         case 'endReceived':
           return event.direction === 'receive' ? finish(event.time, null) : null;
         case 'informationalReceived':
+          informational.push({
+            status: Number(findHeader(event.headers, ':status') ?? 0),
+            headers: event.headers.filter(([name]) => !name.startsWith(':')),
+          });
           return null;
         case 'streamReset':
           return finish(event.time, { code: event.code, reason: event.reason, side: event.side });
@@ -146,5 +155,6 @@ export function fromHttp1Summary(summary: Http1ExchangeSummary, flowId: string):
     responseTrailers: summary.responseTrailers,
     requestBody: summary.requestBody,
     responseBody: summary.responseBody,
+    informational: summary.informational,
   };
 }

@@ -1,5 +1,12 @@
 import type { ExchangeContent } from '../flow/capture-body.js';
-import type { ConnectionInfo, Side, UpstreamInfo } from '../http2/channel-event.js';
+import type {
+  ConnectionInfo,
+  InformationalResponse,
+  Side,
+  UpstreamInfo,
+} from '../http2/channel-event.js';
+
+export type { InformationalResponse } from '../http2/channel-event.js';
 
 /** Why an exchange failed: a stable code, who started it, and a readable reason. */
 export interface Http1ExchangeError {
@@ -26,6 +33,8 @@ export interface Http1ExchangeSummary extends ExchangeContent {
   readonly requestBytes: number;
   /** Response body bytes read from the upstream (for a tunnel: every raw byte, 101 head included). */
   readonly responseBytes: number;
+  /** The 1xx responses relayed to the client (100 Continue, 103 Early Hints, ...), in order. */
+  readonly informational: readonly InformationalResponse[];
   /** Milliseconds from the request head to the end of both directions. */
   readonly durationMs: number;
   /** Null when the exchange completed; the first failure otherwise. */

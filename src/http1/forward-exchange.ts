@@ -6,6 +6,8 @@ import {
   describeUpstreamConnection,
   describeUpstreamTarget,
 } from '../http2/describe-connection.js';
+import { describeRequestFailure } from '../http2/describe-request-failure.js';
+import { FORWARDING_LOOP, LOOP_DETECTED_STATUS } from '../listener/detect-forwarding-loop.js';
 import { classifyHttp1UpstreamError } from './classify-http1-failure.js';
 import type { Http1ExchangeSummary } from './exchange-summary.js';
 import { pairRawHeaders, removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
@@ -24,7 +26,37 @@ export interface ExchangeContext {
   readonly connectionOf: (socket: Duplex) => ConnectionInfo;
   /** Body bytes each exchange keeps per direction for its summary (0: none). */
   readonly maxBodyBytes: number;
+  /** This proxy's `Via` entry (RFC 9110 §7.6.3), appended to every forwarded request; null: none. */
+  readonly viaEntry: string | null;
+  /** True once the forwarder is closing: exchanges it cuts then are the proxy's doing. */
+  readonly shuttingDown: () => boolean;
 }
+
+/** A failure log line for an exchange: `http1: METHOD PATH → UPSTREAM: REASON`, upstream once. */
+export function logExchangeFailure(
+  context: ExchangeContext,
+  request: { method: string; path: string; upstream: string },
+  reason: string,
+): void {
+  context.log(`http1: ${describeRequestFailure(request, reason)}`);
+}
+
+/** Appends this proxy's `Via` entry to a flat raw header array (after any the client sent). */
+export function addVia(raw: readonly string[], viaEntry: string | null): string[] {
+  return viaEntry === null ? [...raw] : [...raw, 'Via', viaEntry];
+}
+
+/** The status of the proxy's own answer to a failure: 508 for a loop, 502 otherwise. */
+export function statusForFailure(code: string): number {
+  return code === FORWARDING_LOOP ? LOOP_DETECTED_STATUS : 502;
+}
+
+/** How an exchange the proxy cut while closing ends (the same code as on HTTP/2). */
+export const PROXY_SHUTDOWN = {
+  code: 'PROXY_SHUTDOWN',
+  side: 'proxy',
+  reason: 'grpctap is shutting down',
+} as const;
 
 const CLIENT_ABORTED = {
   code: 'CLIENT_ABORTED',
@@ -62,16 +94,21 @@ export function forwardExchange(
     context.report,
     context.maxBodyBytes,
   );
-  const label = `http1: ${method} ${authority} ${path}`;
+  const upstreamName = route.kind === 'forward' ? formatAuthority(route.destination) : authority;
+  const label = `http1: ${method} ${path} → ${upstreamName}`;
+  const logFailure = (reason: string): void =>
+    logExchangeFailure(context, { method, path, upstream: upstreamName }, reason);
   if (route.kind === 'reject') {
     record.fail({ code: route.code, side: 'client', reason: route.reason });
-    context.log(`${label}: ${route.reason}`);
+    logFailure(route.reason);
     respondPlain(res, record, route.status, route.reason);
     req.resume();
     return;
   }
-  const upstreamName = formatAuthority(route.destination);
-  const requestHeaders = removeHopByHopHeaders(req.rawHeaders, { keepTransferEncoding: true });
+  const requestHeaders = addVia(
+    removeHopByHopHeaders(req.rawHeaders, { keepTransferEncoding: true }),
+    context.viaEntry,
+  );
   let upstreamReq: http.ClientRequest;
   try {
     upstreamReq = context.connector.request(route.destination, {
@@ -85,7 +122,7 @@ export function forwardExchange(
   } catch (error) {
     const reason = `cannot forward this request: ${(error as Error).message}`;
     record.fail({ code: 'INVALID_REQUEST', side: 'client', reason });
-    context.log(`${label}: ${reason}`);
+    logFailure(reason);
     respondPlain(res, record, 400, reason);
     req.resume();
     return;
@@ -101,7 +138,7 @@ export function forwardExchange(
     req.resume();
   };
   const abandon = (): void => {
-    record.fail(CLIENT_ABORTED);
+    record.fail(context.shuttingDown() ? PROXY_SHUTDOWN : CLIENT_ABORTED);
     upstreamReq.destroy();
   };
   res.once('close', () => {
@@ -128,12 +165,13 @@ export function forwardExchange(
   upstreamReq.on('information', (info) => {
     // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
     if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return;
-    if (info.statusCode === 100) {
-      continued = true;
-      res.writeContinue();
-      return;
+    if (info.statusCode === 100) continued = true;
+    if (relayInformational(res, info, context.log, label)) {
+      record.informational.push({
+        status: info.statusCode,
+        headers: pairRawHeaders(info.rawHeaders),
+      });
     }
-    relayInformational(res, info, context.log, label);
   });
 
   upstreamReq.once('response', (upstreamRes) => {
@@ -152,7 +190,7 @@ export function forwardExchange(
       upstreamReq.destroy();
       const reason = `${upstreamName} sent a response Node cannot relay: ${(error as Error).message}`;
       record.fail({ code: 'UPSTREAM_PROTOCOL_ERROR', side: 'upstream', reason });
-      context.log(`${label}: ${reason}`);
+      logFailure(reason);
       respondPlain(res, record, 502, reason);
       return;
     }
@@ -180,9 +218,10 @@ export function forwardExchange(
     upstreamRes.once('close', () => {
       if (upstreamRes.complete) return;
       const reason = `${upstreamName} closed the connection in the middle of the response`;
-      if (record.fail({ code: 'UPSTREAM_CONNECTION_RESET', side: 'upstream', reason })) {
-        context.log(`${label}: ${reason}`);
-      }
+      const failure = context.shuttingDown()
+        ? PROXY_SHUTDOWN
+        : ({ code: 'UPSTREAM_CONNECTION_RESET', side: 'upstream', reason } as const);
+      if (record.fail(failure) && failure !== PROXY_SHUTDOWN) logFailure(reason);
       // A truncated body must look broken to the client, not complete.
       res.destroy();
     });
@@ -192,11 +231,13 @@ export function forwardExchange(
     stopForwardingBody();
     // The upstream answered and then stopped reading the rest of the body: nothing failed.
     if (responseEnded) return;
-    const failure = classifyHttp1UpstreamError(error, upstreamName);
+    const failure = context.shuttingDown()
+      ? PROXY_SHUTDOWN
+      : classifyHttp1UpstreamError(error, upstreamName);
     if (!record.fail(failure)) return;
-    context.log(`${label}: ${failure.reason}`);
+    if (failure !== PROXY_SHUTDOWN) logFailure(failure.reason);
     if (res.headersSent) res.destroy();
-    else respondPlain(res, record, 502, failure.reason);
+    else respondPlain(res, record, statusForFailure(failure.code), failure.reason);
   });
 }
 
@@ -242,22 +283,28 @@ function respondPlain(
 }
 
 /**
- * Writes a 1xx head exactly as received. Node's ServerResponse has no general API for it, so the
- * head goes straight to the socket, which is safe while this response owns the socket and has
- * not started its own head. A pipelined response still queued behind another cannot do that.
+ * Writes a 1xx head exactly as received, header fields included (a `100 Continue` too: Node's
+ * `writeContinue` would send the bare status line). Node's ServerResponse has no general API for
+ * it, so the head goes straight to the socket, which is safe while this response owns the socket
+ * and has not started its own head. A pipelined response still queued behind another cannot do
+ * that. Returns whether the head was written.
  */
 function relayInformational(
   res: http.ServerResponse,
   info: http.InformationEvent,
   log: (line: string) => void,
   label: string,
-): void {
+): boolean {
   const socket = res.socket;
   if (socket === null || res.headersSent || !socket.writable) {
     log(`${label}: dropped a ${info.statusCode} response (the client connection is busy)`);
-    return;
+    return false;
   }
   socket.write(formatResponseHead(info.statusCode, info.statusMessage, info.rawHeaders), 'latin1');
+  // What `writeContinue` records: without it Node ends an `Expect: 100-continue` exchange with
+  // `Connection: close`, as if the body had been refused.
+  if (info.statusCode === 100) (res as http.ServerResponse & { _sent100: boolean })._sent100 = true;
+  return true;
 }
 
 function addTrailers(

@@ -101,6 +101,16 @@ export function findRawHeader(raw: readonly string[], name: string): string | un
   return undefined;
 }
 
+/** Every value of `name` (case-insensitive) in a flat raw header array, in order. */
+export function findRawHeaders(raw: readonly string[], name: string): string[] {
+  const lower = name.toLowerCase();
+  const values: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() === lower) values.push(raw[i + 1] as string);
+  }
+  return values;
+}
+
 /** Turns a flat raw array into the `[name, value]` pairs `addTrailers` takes. */
 export function pairRawHeaders(raw: readonly string[]): [string, string][] {
   const pairs: [string, string][] = [];

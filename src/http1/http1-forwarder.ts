@@ -7,10 +7,12 @@ import type { ConnectionInfo } from '../http2/channel-event.js';
 import { describeClientConnection } from '../http2/describe-connection.js';
 import type { Http1ExchangeSummary } from './exchange-summary.js';
 import { forwardExchange } from './forward-exchange.js';
-import { findRawHeader } from './hop-by-hop-headers.js';
+import type { ForwardingLoopGuard } from '../listener/forwarding-loop-guard.js';
+import { LOOP_DETECTED_STATUS } from '../listener/detect-forwarding-loop.js';
+import { findRawHeader, findRawHeaders } from './hop-by-hop-headers.js';
 import { formatPlainResponse } from './raw-http-message.js';
 import { relayUpgrade, type TunnelContext } from './relay-upgrade.js';
-import { routeRequest } from './route-request.js';
+import { type RequestRoute, routeRequest } from './route-request.js';
 import { createUpstreamConnector, type UpstreamTlsSettings } from './upstream-connector.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
@@ -53,6 +55,11 @@ export interface Http1ForwarderOptions {
    * (`--store-max-body` when a sink stores bodies); default 0, none.
    */
   readonly maxBodyBytes?: number;
+  /**
+   * Refuses requests that would loop back into the proxy (508), adds its `Via` entry to every
+   * forwarded request and guards the upstream sockets (see `createForwardingLoopGuard`).
+   */
+  readonly loopGuard?: ForwardingLoopGuard | undefined;
 }
 
 /** Bounds the first request head on a socket: see `attach`. */
@@ -105,6 +112,7 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
     tls: options.upstreamTls,
     onTlsSocket: options.onUpstreamTlsSocket,
     connectTimeoutMs: UPSTREAM_CONNECT_TIMEOUT_MS,
+    guard: options.loopGuard,
   });
   const targets = new WeakMap<stream.Duplex, UpstreamTarget | null>();
   const sockets = new Set<stream.Duplex>();
@@ -137,6 +145,7 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
     }
     return connection;
   };
+  const { loopGuard } = options;
   const context: TunnelContext = {
     connector,
     log,
@@ -144,9 +153,27 @@ export function createHttp1Forwarder(options: Http1ForwarderOptions): Http1Forwa
     track,
     connectionOf,
     maxBodyBytes: options.maxBodyBytes ?? 0,
+    viaEntry: loopGuard?.viaEntry ?? null,
+    shuttingDown: () => closed,
   };
-  const routeOf = (req: http.IncomingMessage, socket: stream.Duplex) =>
-    routeRequest(req.url ?? '', targets.get(socket) ?? null, findRawHeader(req.rawHeaders, 'host'));
+  const routeOf = (req: http.IncomingMessage, socket: stream.Duplex): RequestRoute => {
+    const route = routeRequest(
+      req.url ?? '',
+      targets.get(socket) ?? null,
+      findRawHeader(req.rawHeaders, 'host'),
+    );
+    if (!loopGuard) return route;
+    // The hop marker first: a request that came back through another proxy is a loop even when
+    // it arrives in a form the proxy would otherwise refuse (origin-form in forward mode).
+    const loop =
+      loopGuard.checkHopMarker(findRawHeaders(req.rawHeaders, 'via')) ??
+      (route.kind === 'forward'
+        ? loopGuard.checkTarget(route.destination.host, route.destination.port)
+        : null);
+    return loop === null
+      ? route
+      : { kind: 'reject', status: LOOP_DETECTED_STATUS, code: loop.code, reason: loop.reason };
+  };
 
   const authorized = (req: http.IncomingMessage, socket: stream.Duplex): boolean => {
     if (!options.authorize || targets.get(socket) !== null) return true;

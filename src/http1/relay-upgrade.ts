@@ -6,7 +6,13 @@ import {
   describeUpstreamTarget,
 } from '../http2/describe-connection.js';
 import { classifyHttp1UpstreamError } from './classify-http1-failure.js';
-import type { ExchangeContext } from './forward-exchange.js';
+import {
+  addVia,
+  type ExchangeContext,
+  logExchangeFailure,
+  PROXY_SHUTDOWN,
+  statusForFailure,
+} from './forward-exchange.js';
 import { pairRawHeaders, removeHopByHopHeaders, replaceHost } from './hop-by-hop-headers.js';
 import {
   createStatusLineSniffer,
@@ -38,7 +44,13 @@ export function relayUpgrade(
   const method = req.method ?? 'GET';
   const authority = route.kind === 'forward' ? route.authority : (req.headers.host ?? '');
   const path = route.kind === 'forward' ? route.path : (req.url ?? '');
-  const label = `http1: ${method} ${authority} ${path} (upgrade)`;
+  const upstreamName = route.kind === 'forward' ? formatAuthority(route.destination) : authority;
+  const logFailure = (reason: string): void =>
+    logExchangeFailure(
+      context,
+      { method: `${method} (upgrade)`, path, upstream: upstreamName },
+      reason,
+    );
   if (route.kind === 'reject') {
     client.on('error', () => {});
     const identity = {
@@ -56,15 +68,17 @@ export function relayUpgrade(
     );
     record.fail({ code: route.code, side: 'client', reason: route.reason });
     record.status = route.status;
-    context.log(`${label}: ${route.reason}`);
+    logFailure(route.reason);
     client.end(
       formatPlainResponse(route.status, http.STATUS_CODES[route.status] ?? '', `${route.reason}\n`),
     );
     return;
   }
 
-  const upstreamName = formatAuthority(route.destination);
-  const headers = removeHopByHopHeaders(req.rawHeaders, { upgrade: true });
+  const headers = addVia(
+    removeHopByHopHeaders(req.rawHeaders, { upgrade: true }),
+    context.viaEntry,
+  );
   const requestHead = formatRequestHead(
     method,
     route.path,
@@ -116,15 +130,19 @@ export function relayUpgrade(
 
   upstream.on('error', (error) => {
     const failure = classifyHttp1UpstreamError(error, upstreamName);
-    if (record.fail(failure)) context.log(`${label}: ${failure.reason}`);
+    if (record.fail(failure)) logFailure(failure.reason);
     if (ready || !client.writable) {
       client.destroy();
       return;
     }
-    record.status = 502;
-    client.end(formatPlainResponse(502, 'Bad Gateway', `grpctap: ${failure.reason}\n`));
+    const status = statusForFailure(failure.code);
+    record.status = status;
+    client.end(
+      formatPlainResponse(status, http.STATUS_CODES[status] ?? '', `grpctap: ${failure.reason}\n`),
+    );
   });
   client.on('error', () => {
+    if (context.shuttingDown()) record.fail(PROXY_SHUTDOWN);
     record.fail({
       code: 'CLIENT_CONNECTION_RESET',
       side: 'client',
@@ -132,15 +150,17 @@ export function relayUpgrade(
     });
   });
   upstream.once('close', (hadError: boolean) => {
+    if (context.shuttingDown()) record.fail(PROXY_SHUTDOWN);
     if (ready && record.responseBytes === 0) {
       const reason = `${upstreamName} closed the connection without answering the upgrade request`;
       if (record.fail({ code: 'UPSTREAM_CONNECTION_RESET', side: 'upstream', reason })) {
-        context.log(`${label}: ${reason}`);
+        logFailure(reason);
       }
     }
     if (ready) closeAfter(client, hadError);
   });
   client.once('close', (hadError?: boolean) => {
+    if (context.shuttingDown()) record.fail(PROXY_SHUTDOWN);
     if (!ready) upstream.destroy();
     else closeAfter(upstream, hadError === true);
   });

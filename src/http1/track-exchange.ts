@@ -2,7 +2,11 @@ import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { type BodyCapture, createBodyCapture } from '../flow/capture-body.js';
 import type { ConnectionInfo, HeaderList, UpstreamInfo } from '../http2/channel-event.js';
-import type { Http1ExchangeError, Http1ExchangeSummary } from './exchange-summary.js';
+import type {
+  Http1ExchangeError,
+  Http1ExchangeSummary,
+  InformationalResponse,
+} from './exchange-summary.js';
 
 /** The running tally of one exchange; the I/O code updates it as bytes and failures happen. */
 export interface ExchangeRecord {
@@ -18,6 +22,8 @@ export interface ExchangeRecord {
   /** Body captures up to the cap; null when bodies are not captured. */
   readonly requestBody: BodyCapture | null;
   readonly responseBody: BodyCapture | null;
+  /** The 1xx responses relayed to the client, in order. */
+  readonly informational: InformationalResponse[];
   /**
    * Records a failure. Only the first one counts: later ones are its consequences (the client
    * leaving makes the upstream request fail, and so on). Returns whether this one was first.
@@ -59,6 +65,7 @@ export function trackExchange(
     responseTrailers: [],
     requestBody: maxBodyBytes > 0 ? createBodyCapture(maxBodyBytes) : null,
     responseBody: maxBodyBytes > 0 ? createBodyCapture(maxBodyBytes) : null,
+    informational: [],
     fail(failure) {
       if (error !== null) return false;
       error = failure;
@@ -78,6 +85,7 @@ export function trackExchange(
       status: record.status,
       requestBytes: record.requestBytes,
       responseBytes: record.responseBytes,
+      informational: record.informational,
       durationMs: Math.round(performance.now() - started),
       error,
       startTime,

@@ -2,10 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { UpstreamTarget } from './upstream-target.js';
-
-/** Upstream TLS verification: Node's bundled roots plus `ca`, unless `rejectUnauthorized` is off. */
 import type { UpstreamTlsOptions } from '../http2/upstream-endpoint.js';
+import type { UpstreamSocketGuard } from '../listener/forwarding-loop-guard.js';
+import { formatAuthority, type UpstreamTarget } from './upstream-target.js';
 
 /** Upstream TLS verification (shared with the HTTP/2 side). */
 export type UpstreamTlsSettings = UpstreamTlsOptions;
@@ -16,6 +15,11 @@ export interface UpstreamConnectorOptions {
   readonly onTlsSocket?: ((socket: tls.TLSSocket) => void) | undefined;
   /** Limit for TCP connect plus TLS handshake; the request fails with `ETIMEDOUT` after it. */
   readonly connectTimeoutMs: number;
+  /**
+   * Resolves names through the loop check and watches every new socket for self-connections
+   * (literal targets are refused earlier, by the forwarder's routing).
+   */
+  readonly guard?: UpstreamSocketGuard | undefined;
 }
 
 export interface UpstreamRequestInit {
@@ -48,8 +52,14 @@ export function createUpstreamConnector(options: UpstreamConnectorOptions): Upst
   const httpsAgent = new https.Agent({ keepAlive: true, ...tlsSettings });
   const seenTlsSockets = new WeakSet<tls.TLSSocket>();
 
-  const prepareSocket = (socket: net.Socket, fail: (error: Error) => void): void => {
+  const { guard } = options;
+  const prepareSocket = (
+    socket: net.Socket,
+    destination: UpstreamTarget,
+    fail: (error: Error) => void,
+  ): void => {
     socket.setNoDelay(true);
+    guard?.watch(socket, formatAuthority(destination));
     if (socket instanceof tls.TLSSocket && !seenTlsSockets.has(socket)) {
       seenTlsSockets.add(socket);
       options.onTlsSocket?.(socket);
@@ -75,22 +85,29 @@ export function createUpstreamConnector(options: UpstreamConnectorOptions): Upst
         method: init.method,
         path: init.path,
         headers: [...init.headers],
+        ...(guard ? { lookup: guard.lookupFor(destination.port) } : {}),
       };
       const request = destination.tls
         ? https.request({ ...common, ...identify(destination), agent: httpsAgent })
         : http.request({ ...common, agent: httpAgent });
-      request.once('socket', (socket) => prepareSocket(socket, (error) => request.destroy(error)));
+      request.once('socket', (socket) =>
+        prepareSocket(socket, destination, (error) => request.destroy(error)),
+      );
       return request;
     },
     connect(destination, onReady) {
-      const endpoint = { host: destination.host, port: destination.port };
+      const endpoint = {
+        host: destination.host,
+        port: destination.port,
+        ...(guard ? { lookup: guard.lookupFor(destination.port) } : {}),
+      };
       const socket = destination.tls
         ? tls.connect(
             { ...endpoint, ...tlsSettings, ...identify(destination), ALPNProtocols: ['http/1.1'] },
             onReady,
           )
         : net.connect(endpoint, onReady);
-      prepareSocket(socket, (error) => socket.destroy(error));
+      prepareSocket(socket, destination, (error) => socket.destroy(error));
       return socket;
     },
     destroy() {

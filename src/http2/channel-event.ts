@@ -42,6 +42,13 @@ export interface InformationalReceived extends EventBase {
   readonly headers: HeaderList;
 }
 
+/** A 1xx response as summaries keep it: its status and its header fields in wire order. */
+export interface InformationalResponse {
+  readonly status: number;
+  /** Without pseudo-headers (the status is `status`). */
+  readonly headers: HeaderList;
+}
+
 /**
  * A chunk of body bytes as Node delivered it. Chunk boundaries carry no meaning: they need not
  * match DATA frames or gRPC messages. The bytes are owned by the event; observers must copy what

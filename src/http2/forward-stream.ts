@@ -13,7 +13,7 @@ import type {
   Side,
   UpstreamInfo,
 } from './channel-event.js';
-import { describePath } from './describe-path.js';
+import { describeRequestFailure } from './describe-request-failure.js';
 import { describeUpstreamSession } from './describe-upstream-session.js';
 import { findHeader, measureHeaderList, toHeaderList, toHeaderObject } from './header-list.js';
 import {
@@ -125,7 +125,9 @@ export function forwardStream(options: ForwardStreamOptions): void {
   }
 
   function logFailure(reason: string): void {
-    options.log(`${describePath(headers)} → ${options.upstreamLabel}: ${reason}`);
+    const method = findHeader(headers, ':method') ?? '';
+    const path = findHeader(headers, ':path') ?? '';
+    options.log(describeRequestFailure({ method, path, upstream: options.upstreamLabel }, reason));
   }
 
   function fail(failure: ClassifiedFailure): void {

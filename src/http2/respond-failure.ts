@@ -1,4 +1,5 @@
 import type { ServerHttp2Stream } from 'node:http2';
+import { FORWARDING_LOOP, LOOP_DETECTED_STATUS } from '../listener/detect-forwarding-loop.js';
 import type { ClassifiedFailure } from './map-error.js';
 
 /** gRPC status UNAVAILABLE: what a client should see when the proxy cannot reach the upstream. */
@@ -24,7 +25,8 @@ const GRPC_UNAUTHENTICATED = '16';
 
 /**
  * Answers a client stream the upstream could not serve: a trailers-only gRPC UNAVAILABLE for gRPC
- * requests, otherwise HTTP 502 with the reason as text. Missing proxy credentials get HTTP 407
+ * requests, otherwise HTTP 502 with the reason as text (508 Loop Detected for a request that
+ * would loop back into the proxy, RFC 5842 §7.2). Missing proxy credentials get HTTP 407
  * with `proxy-authenticate` either way (plus gRPC UNAUTHENTICATED for gRPC requests). Does nothing
  * if the response has started.
  */
@@ -63,8 +65,9 @@ export function respondWithFailure(
     );
     return;
   }
+  const status = failure.code === FORWARDING_LOOP ? LOOP_DETECTED_STATUS : 502;
   stream.respond(
-    { ':status': 502, 'content-type': 'text/plain; charset=utf-8' },
+    { ':status': status, 'content-type': 'text/plain; charset=utf-8' },
     { waitForTrailers: false },
   );
   stream.end(`grpctap: ${failure.reason}\n`);

@@ -22,6 +22,11 @@ const END_STREAM_FLAG = 0x1;
 
 export interface ServeHttp2Options {
   readonly pool: UpstreamPool;
+  /**
+   * `address:port` of the client for log lines, read when its connection was accepted (a socket
+   * inside a tunnel, or one already closed, may no longer know it). Default: read from `socket`.
+   */
+  readonly client?: string | undefined;
   /** Client-side window and stream limits (`--stream-window`, `--max-streams`). */
   readonly limits: Http2Limits;
   /**
@@ -49,7 +54,8 @@ export interface ServeHttp2Options {
   readonly onSession?: (session: http2.ServerHttp2Session) => void;
 }
 
-function isEndpoint(value: UpstreamEndpoint | ClassifiedFailure): value is UpstreamEndpoint {
+/** Tells a route's endpoint from its failure. */
+export function isEndpoint(value: UpstreamEndpoint | ClassifiedFailure): value is UpstreamEndpoint {
   return 'host' in value;
 }
 
@@ -65,7 +71,7 @@ export function serveHttp2(socket: Duplex, options: ServeHttp2Options): http2.Se
   });
   options.onSession?.(session);
   const remote = socket as Partial<Socket>;
-  const label = `${remote.remoteAddress ?? '?'}:${remote.remotePort ?? '?'}`;
+  const label = options.client ?? `${remote.remoteAddress ?? '?'}:${remote.remotePort ?? '?'}`;
   session.on('error', (error: Error) =>
     options.log(`client ${label}: HTTP/2 session error: ${error.message}`),
   );

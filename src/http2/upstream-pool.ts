@@ -1,7 +1,9 @@
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
+import type { UpstreamSocketGuard } from '../listener/forwarding-loop-guard.js';
 import { connectUpstream } from './connect-upstream.js';
+import { ProxyFailure } from './map-error.js';
 import {
   connectionWindowBytes,
   createHttp2Settings,
@@ -25,6 +27,8 @@ export interface UpstreamPoolOptions {
   readonly log: (line: string) => void;
   /** Window sizes for upstream sessions (see `Http2Limits`). */
   readonly limits: Http2Limits;
+  /** Keeps the pool from connecting to the proxy itself (see `connectUpstream`). */
+  readonly guard?: UpstreamSocketGuard | undefined;
 }
 
 export interface UpstreamPool {
@@ -36,7 +40,8 @@ export interface UpstreamPool {
   negotiate(endpoint: UpstreamEndpoint, offered: readonly string[]): Promise<UpstreamProtocol>;
   /**
    * A session with room for one more stream (MAX_CONCURRENT_STREAMS honoured). The room is
-   * reserved until `request` opens the stream or `release` gives it back.
+   * reserved until `request` opens the stream or `release` gives it back. After `close` it
+   * rejects with a `PROXY_SHUTDOWN` (side `proxy`) `ProxyFailure`.
    */
   acquire(endpoint: UpstreamEndpoint): Promise<PooledSession>;
   close(): void;
@@ -134,6 +139,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       alpn: ['h2'],
       timeoutMs: options.connectTimeoutMs,
       onTlsSocket: options.onTlsSocket,
+      guard: options.guard,
     });
     if (endpoint.tls && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
       socket.destroy();
@@ -198,6 +204,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
             alpn,
             timeoutMs: options.connectTimeoutMs,
             onTlsSocket: options.onTlsSocket,
+            guard: options.guard,
           })) as tls.TLSSocket;
           if (socket.alpnProtocol === 'h2') {
             adopt(endpoint, socket);
@@ -213,8 +220,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     },
 
     async acquire(endpoint) {
-      if (closed)
-        throw Object.assign(new Error('proxy is shutting down'), { code: 'PROXY_CLOSING' });
+      if (closed) throw new ProxyFailure('PROXY_SHUTDOWN', 'proxy', 'grpctap is shutting down');
       const key = endpointKey(endpoint);
       for (;;) {
         // Until a new session's SETTINGS arrive its stream limit is unknown (Node assumes 100):

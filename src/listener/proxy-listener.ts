@@ -9,12 +9,14 @@ import type { ConnectionInfo, HeaderList } from '../http2/channel-event.js';
 import { describeClientConnection } from '../http2/describe-connection.js';
 import { findHeader } from '../http2/header-list.js';
 import { type ClassifiedFailure, classifyUpstreamError } from '../http2/map-error.js';
-import { serveHttp2 } from '../http2/serve-http2.js';
+import { isEndpoint, serveHttp2 } from '../http2/serve-http2.js';
 import type { Http2Limits } from '../http2/session-settings.js';
 import type { OpenStreamObserver } from '../http2/stream-observer.js';
 import { formatEndpoint, type UpstreamEndpoint } from '../http2/upstream-endpoint.js';
 import type { UpstreamPool } from '../http2/upstream-pool.js';
 import { PROXY_AUTH_REQUIRED } from './check-proxy-auth.js';
+import type { ConnectionEnds, ForwardingLoopGuard } from './forwarding-loop-guard.js';
+import { describeClientTlsFailure } from './describe-client-tls-failure.js';
 import { interceptTls } from './intercept-tls.js';
 import { parseAuthority } from './parse-authority.js';
 import type { ProxyMode } from './proxy-mode.js';
@@ -55,6 +57,11 @@ export interface ProxyListenerOptions {
   readonly onRouted?: ((authority: string, endpoint: UpstreamEndpoint) => void) | undefined;
   /** Checks `Proxy-Authorization` in forward mode; absent means no authentication. */
   readonly authorize?: ((header: string | undefined) => boolean) | undefined;
+  /**
+   * Refuses every request whose route leads back into this proxy, and connections the proxy
+   * opened to itself; `listen` registers its address with it. Absent: no loop checks.
+   */
+  readonly loopGuard?: ForwardingLoopGuard | undefined;
 }
 
 export interface ProxyListener {
@@ -71,6 +78,26 @@ export interface ProxyListener {
 interface Tunnel {
   readonly host: string;
   readonly port: number;
+}
+
+/** Where a stream goes: an upstream, or a failure to answer it with. */
+type StreamRoute = (headers: HeaderList) => UpstreamEndpoint | ClassifiedFailure;
+
+/**
+ * `address:port` of a connection's client, read when it is accepted: a socket that has been
+ * destroyed (a failed handshake) no longer knows its peer.
+ */
+function describePeer(socket: Duplex): string {
+  const remote = socket as Partial<net.Socket>;
+  const address = remote.remoteAddress;
+  if (address === undefined) return 'unknown client';
+  return address.includes(':')
+    ? `[${address}]:${remote.remotePort ?? '?'}`
+    : `${address}:${remote.remotePort ?? '?'}`;
+}
+
+function findHeaders(headers: HeaderList, name: string): string[] {
+  return headers.filter(([key]) => key === name).map(([, value]) => value);
 }
 
 const MAX_SNIFF_BYTES = 64 * 1024;
@@ -112,13 +139,16 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
 
   let lastDropLog = 0;
   const accepted = new Set<Duplex>();
+  const { loopGuard } = options;
   const server = net.createServer((socket) => {
     track(socket);
     accepted.add(socket);
     socket.once('close', () => accepted.delete(socket));
     socket.setNoDelay(true);
     socket.on('error', () => {});
-    void handle(socket, null);
+    const { localAddress, localPort, remoteAddress, remotePort } = socket;
+    const ends = { localAddress, localPort, remoteAddress, remotePort };
+    void handle(socket, null, describePeer(socket), ends);
   });
   server.maxConnections = options.maxConnections;
   server.on('drop', () => {
@@ -128,42 +158,54 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     log(`refusing connections: ${options.maxConnections} open (--max-connections)`);
   });
 
-  function describe(socket: Duplex): string {
-    const remote = socket as net.Socket;
-    return `${remote.remoteAddress ?? '?'}:${remote.remotePort ?? '?'}`;
-  }
-
   function onConnect(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     track(socket);
     socket.on('error', () => {});
+    const client = describePeer(request.socket);
     if (options.authorize && !options.authorize(request.headers['proxy-authorization'])) {
-      log(
-        `CONNECT ${request.url ?? ''} from ${describe(request.socket)}: missing or wrong proxy credentials`,
-      );
+      log(`CONNECT ${request.url ?? ''} from ${client}: missing or wrong proxy credentials`);
       answerAndClose(socket, PROXY_AUTH_REQUIRED);
       return;
     }
     const target = parseAuthority(request.url ?? '', 443);
     if (!target) {
-      log(`CONNECT ${request.url ?? ''} from ${describe(request.socket)}: not a host:port`);
+      log(`CONNECT ${request.url ?? ''} from ${client}: not a host:port`);
       answerAndClose(socket, BAD_REQUEST);
       return;
     }
+    // A tunnel to the proxy itself is opened all the same: the requests inside it are refused one
+    // by one (508, or gRPC UNAVAILABLE), which tells a gRPC client why instead of a CONNECT error.
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
-    void handle(socket, target);
+    void handle(socket, target, client, null);
+  }
+
+  /** Adds the loop checks to a route: the hop marker, then the target's address. */
+  function guard(route: StreamRoute): StreamRoute {
+    if (!loopGuard) return route;
+    return (headers) => {
+      const target = route(headers);
+      if (!isEndpoint(target)) return target;
+      return (
+        loopGuard.checkHopMarker(findHeaders(headers, 'via')) ??
+        loopGuard.checkTarget(target.host, target.port) ??
+        target
+      );
+    };
   }
 
   function serve(
     socket: Duplex,
-    route: (headers: HeaderList) => UpstreamEndpoint | ClassifiedFailure,
+    route: StreamRoute,
     connection: ConnectionInfo,
+    client: string,
   ): void {
     serveHttp2(socket, {
       connection,
+      client,
       pool: options.pool,
       limits: options.limits,
-      route,
+      route: guard(route),
       observe: options.observe,
       nextStreamId: randomUUID,
       idleTimeoutMs: options.idleTimeoutMs,
@@ -205,26 +247,38 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     };
   }
 
-  function describeClient(socket: Duplex, tunnel: Tunnel | null): string {
-    return tunnel
-      ? `${describe(socket)} (tunnel to ${tunnel.host}:${tunnel.port})`
-      : describe(socket);
+  function describeClient(client: string, tunnel: Tunnel | null): string {
+    return tunnel ? `${client} (tunnel to ${tunnel.host}:${tunnel.port})` : client;
   }
 
-  function firstHead(socket: Duplex, tunnel: Tunnel | null, budget: HandshakeBudget) {
+  function firstHead(client: string, tunnel: Tunnel | null, budget: HandshakeBudget) {
     return {
       withinMs: budget.remainingMs(),
       totalMs: budget.totalMs,
-      client: describeClient(socket, tunnel),
+      client: describeClient(client, tunnel),
     };
   }
 
-  async function handle(socket: Duplex, tunnel: Tunnel | null): Promise<void> {
+  /**
+   * Serves a new connection (`ends` set) or a tunnel. A connection's four addresses are compared
+   * with this process's upstream sockets once its first bytes are in: an upstream socket records
+   * its ends when it connects, which is before it can send anything.
+   */
+  async function handle(
+    socket: Duplex,
+    tunnel: Tunnel | null,
+    client: string,
+    ends: ConnectionEnds | null,
+  ): Promise<void> {
     const budget = createHandshakeBudget(options.handshakeTimeoutMs);
     const first = await readFirstBytes(socket, {
       timeoutMs: budget.remainingMs(),
       maxBytes: MAX_SNIFF_BYTES,
     });
+    if (ends !== null && loopGuard?.claimSelfConnection(ends)) {
+      socket.destroy();
+      return;
+    }
     const fixed: UpstreamEndpoint | null =
       mode.kind === 'reverse'
         ? mode.endpoint
@@ -236,23 +290,23 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     switch (first.kind) {
       case 'unknown':
         log(
-          `${tunnel ? `tunnel to ${tunnel.host}:${tunnel.port}` : 'connection'} from ${describe(socket)}: ${first.reason}; closing`,
+          `${tunnel ? `tunnel to ${tunnel.host}:${tunnel.port}` : 'connection'} from ${client}: ${first.reason}; closing`,
         );
         if (!tunnel && mode.kind === 'forward' && !socket.destroyed) {
           answerAndClose(socket, BAD_REQUEST);
         } else socket.destroy();
         return;
       case 'h2c':
-        serve(socket, fixed ? () => fixed : routeByAuthority, describeCleartext());
+        serve(socket, fixed ? () => fixed : routeByAuthority, describeCleartext(), client);
         return;
       case 'http1':
-        options.http1.attach(socket, fixed, describeCleartext(), firstHead(socket, tunnel, budget));
+        options.http1.attach(socket, fixed, describeCleartext(), firstHead(client, tunnel, budget));
         // node:http consumes the socket's handle directly; the sniffed bytes put back with
         // `unshift` reach its parser only through a 'data' event, which needs a flowing socket.
         socket.resume();
         return;
       case 'tls':
-        await intercept(socket, tunnel, first.serverName, first.alpnProtocols, budget);
+        await intercept(socket, tunnel, client, first.serverName, first.alpnProtocols, budget);
         return;
     }
   }
@@ -260,6 +314,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
   async function intercept(
     socket: Duplex,
     tunnel: Tunnel | null,
+    client: string,
     serverName: string | null,
     offered: readonly string[],
     budget: HandshakeBudget,
@@ -274,9 +329,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
         servername: serverName ?? tunnel.host,
       };
     } else {
-      log(
-        `TLS from ${describe(socket)} without CONNECT: use the proxy with CONNECT, or --reverse; closing`,
-      );
+      log(`TLS from ${client} without CONNECT: use the proxy with CONNECT, or --reverse; closing`);
       socket.destroy();
       return;
     }
@@ -290,8 +343,8 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     try {
       protocol = await options.pool.negotiate(endpoint, offered);
     } catch (error) {
+      // Not logged here: each request on this connection is answered with it and logs it once.
       failure = classifyUpstreamError(error, formatEndpoint(endpoint));
-      log(`${formatEndpoint(endpoint)}: ${failure.reason}`);
       protocol = offered.includes('h2') ? 'h2' : 'http/1.1';
     }
     budget.resume();
@@ -310,9 +363,7 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
         onTlsSocket: options.onTlsSocket,
       });
     } catch (error) {
-      log(
-        `TLS handshake with client ${describe(socket)} for ${mintHost} failed: ${(error as Error).message}`,
-      );
+      log(describeClientTlsFailure({ client, serverName, mintedFor: mintHost }, error));
       socket.destroy();
       return;
     }
@@ -326,8 +377,8 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
     });
     if (tlsSocket.alpnProtocol === 'h2') {
       const known = failure;
-      serve(tlsSocket, known ? () => known : () => endpoint, connection);
-    } else options.http1.attach(tlsSocket, endpoint, connection, firstHead(socket, tunnel, budget));
+      serve(tlsSocket, known ? () => known : () => endpoint, connection, client);
+    } else options.http1.attach(tlsSocket, endpoint, connection, firstHead(client, tunnel, budget));
   }
 
   return {
@@ -340,7 +391,9 @@ export function createProxyListener(options: ProxyListenerOptions): ProxyListene
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
-          resolve(server.address() as AddressInfo);
+          const address = server.address() as AddressInfo;
+          loopGuard?.addListener(address);
+          resolve(address);
         });
       });
     },

@@ -22,6 +22,14 @@ export function toHttpRecord(exchange: HttpExchange): Record<string, unknown> {
     responseHeaders: exchange.responseHeaders,
     requestTrailers: exchange.requestTrailers,
     responseTrailers: exchange.responseTrailers,
+    ...(exchange.informational.length > 0
+      ? {
+          informational: exchange.informational.map((response) => ({
+            status: response.status,
+            headers: response.headers,
+          })),
+        }
+      : {}),
     connection:
       exchange.connection === null
         ? null

@@ -135,6 +135,8 @@ describe('message decoding in records', () => {
         paths.every((path) => path === '/grpctap.test.Echo/Unary'),
         `unexpected flows: ${paths.join(', ')}`,
       );
+      await proxy.waitForStderr(/reflection: [^\n]*loaded grpctap\.test\.Echo/, 30_000);
+      assert.doesNotMatch(proxy.stderr(), /reflection: reflection:/);
     });
   });
 

@@ -53,6 +53,39 @@ describe('Expect: 100-continue relayed end to end', () => {
     await upstream.close();
   });
 
+  it("relays the upstream's 100 Continue with its own header fields", async () => {
+    const upstreamServer = http.createServer();
+    upstreamServer.on('checkContinue', (req, res) => {
+      // Node's writeContinue takes no fields: the upstream writes its 100 head itself.
+      req.socket.write('HTTP/1.1 100 Continue\r\nX-Continue-From: upstream\r\n\r\n');
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        res.sendDate = false;
+        res.writeHead(200, ['Content-Length', String(4 + body.length)]);
+        res.end(`got:${body}`);
+      });
+    });
+    const upstream = await startUpstream(() => {}, upstreamServer);
+    const proxy = await startProxy(upstream.target);
+    const client = await connectRaw(proxy.port);
+    client.socket.write(EXPECT_REQUEST);
+    const head = 'HTTP/1.1 100 Continue\r\nX-Continue-From: upstream\r\n\r\n';
+    await client.waitFor(head);
+    client.socket.write('hello');
+    const text = await client.waitFor('got:hello');
+    assert.ok(text.startsWith(`${head}HTTP/1.1 200 OK\r\n`), JSON.stringify(text));
+    const [summary] = await proxy.summariesAfter(1);
+    assert.deepEqual(summary?.informational, [
+      { status: 100, headers: [['X-Continue-From', 'upstream']] },
+    ]);
+    client.socket.destroy();
+    await proxy.close();
+    await upstream.close();
+  });
+
   it('relays a refusal (417) without any 100 and closes the client connection', async () => {
     let bodyBytes = 0;
     const upstreamServer = http.createServer();
@@ -363,10 +396,8 @@ describe('upstream failures', () => {
     });
     assert.equal(summaries[0]?.status, 502);
     assert.equal(proxy.logs.length, 2);
-    assert.match(
-      proxy.logs[0] ?? '',
-      /^http1: GET 127\.0\.0\.1:\d+ \/x: 127\.0\.0\.1:\d+ refused the connection$/,
-    );
+    // One line per request, naming the upstream once.
+    assert.match(proxy.logs[0] ?? '', /^http1: GET \/x: 127\.0\.0\.1:\d+ refused the connection$/);
     await proxy.close();
   });
 
