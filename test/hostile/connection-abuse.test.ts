@@ -22,7 +22,7 @@ import {
   readRecordFile,
 } from './hostile-harness.js';
 import { type HostileRig, startHostileRig } from './hostile-rig.js';
-import { sleep, waitUntil } from '../helpers/wait.js';
+import { waitForValue, waitUntil } from '../helpers/wait.js';
 
 /** Everything the peer sends until it closes (or `timeoutMs` passes), as Latin-1 text. */
 function readUntilClose(socket: net.Socket, timeoutMs = 5000): Promise<string> {
@@ -186,8 +186,20 @@ describe('hostile connections', () => {
   test('1000 connections opened and dropped leave no file descriptor behind', async (t) => {
     await rig.survive(async () => {
       const pid = rig.proxy.child.pid as number;
-      await sleep(300);
-      const baseline = countOpenFds(pid);
+      // Connections of earlier tests may still be closing: the baseline is a count that has
+      // stopped changing between two reads.
+      let previous = -1;
+      const baseline = await waitForValue(
+        () => {
+          const now = countOpenFds(pid);
+          const settled = now === previous ? now : undefined;
+          previous = now;
+          return settled;
+        },
+        'a settled file descriptor count',
+        15_000,
+        100,
+      );
       for (let batch = 0; batch < 10; batch++) {
         const sockets = await Promise.all(
           Array.from({ length: 100 }, async (_unused, index) => {
@@ -271,16 +283,32 @@ describe('listener limits and credentials', () => {
     });
     try {
       const held = await Promise.all([1, 2, 3].map(() => connect(proxy.port)));
-      await sleep(200);
-      const extra = await connect(proxy.port);
-      assert.ok(await closesWithin(extra, 3000), 'the fourth connection is closed at once');
+      // The kernel completes a TCP handshake before Node accepts it: a fourth connection is
+      // refused only once the proxy has accepted the three, so it is tried until one is.
+      await waitUntil(
+        async () => {
+          const extra = await connect(proxy.port);
+          const closed = await closesWithin(extra, 1000);
+          extra.destroy();
+          return closed;
+        },
+        'a fourth connection closed at once',
+        30_000,
+      );
       await proxy.waitForStderr('refusing connections: 3 open (--max-connections)');
       for (const socket of held) socket.destroy();
-      await sleep(300);
-      const again = await connect(proxy.port);
-      again.write('GET http://127.0.0.1:1/ HTTP/1.1\r\nhost: 127.0.0.1:1\r\n\r\n');
-      assert.match(await readUntilClose(again, 3000), /^HTTP\/1\.1 502/, 'served again');
-      again.destroy();
+      // Served again once the proxy has seen the three close: tried until a request is answered.
+      await waitUntil(
+        async () => {
+          const again = await connect(proxy.port);
+          again.write('GET http://127.0.0.1:1/ HTTP/1.1\r\nhost: 127.0.0.1:1\r\n\r\n');
+          const answer = await readUntilClose(again, 3000);
+          again.destroy();
+          return /^HTTP\/1\.1 502/.test(answer);
+        },
+        'a request served again after the held connections closed',
+        30_000,
+      );
     } finally {
       assert.equal(await proxy.stop(), 0);
     }
