@@ -353,15 +353,24 @@ export function forwardStream(options: ForwardStreamOptions): void {
       trailersSent = true;
       if (stopClientAfterTrailers) stopClient();
     });
-    up.on('end', () => {
-      // Node also ends the readable side of streams torn down with their session; those carry a
-      // reset code already and are reported by the 'close' handler instead.
+    /** The upstream's readable side ended; whether that was END_STREAM is decided below. */
+    let upstreamEnded = false;
+    const endResponse = (): void => {
       if (done || responseEnded || up.rstCode) return;
       if (early !== null) {
         endedEarly = true;
         return;
       }
       finishResponse();
+    };
+    up.on('end', () => {
+      // Node also ends the readable side of a stream reset by the upstream or torn down with its
+      // session, sometimes before the reset code is set (DATA and RST_STREAM in one read); those
+      // are reported by the 'close' handler. One turn later the code is known, unless 'close'
+      // comes first and ends the response itself.
+      upstreamEnded = true;
+      if (done || responseEnded || up.rstCode) return;
+      setImmediate(endResponse);
     });
     up.on('close', () => {
       if (done) return;
@@ -376,6 +385,7 @@ export function forwardStream(options: ForwardStreamOptions): void {
         return;
       }
       const code = up.rstCode ?? HTTP2_NO_ERROR;
+      if (code === HTTP2_NO_ERROR && upstreamEnded) endResponse();
       if (code === HTTP2_NO_ERROR && responseEnded) {
         reportPendingEnd();
         if (clientStream.closed || requestEnded) return;
