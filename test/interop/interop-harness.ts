@@ -3,6 +3,7 @@
  * the real proxy CLI in forward mode (CONNECT + TLS) and in `--reverse` mode in front of each
  * server, all with one CA, and the lookup of one call's records by its `x-call-id` tag.
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   recordsOfFlow,
   waitForCallRecords,
 } from '../e2e/grpc-harness.js';
+import type { InteropCase } from './interop-cases.js';
 import { startGrpcJsTestService, type TestServiceServer } from './grpc-js-test-service.js';
 import { writeDescriptorSet } from './interop-messages.js';
 import { startWireTestService } from './wire-test-service.js';
@@ -153,4 +155,27 @@ export function recordedCallsSoFar(proxy: ProxyProcess, tag: string): RecordedCa
     for (const record of records) assertValidRecord(record);
     return toRecordedCall(records);
   });
+}
+
+/** Waits for each call's records; calls that may not reach the wire are read after the others. */
+export async function recordedCallsOf(
+  rig: InteropRig,
+  route: Route,
+  client: string,
+  testCase: InteropCase,
+): Promise<(RecordedCall | null)[]> {
+  const proxy = rig.endpoint(route, testCase.server).proxy;
+  const calls: (RecordedCall | null)[] = [];
+  const optional = new Set(testCase.mayNotReachTheWire ?? []);
+  for (let n = 1; n <= testCase.calls; n++) {
+    calls.push(
+      optional.has(n) ? null : await waitForRecordedCall(proxy, callTag(client, testCase.name, n)),
+    );
+  }
+  for (const n of optional) {
+    const flows = recordedCallsSoFar(proxy, callTag(client, testCase.name, n));
+    assert.ok(flows.length <= 1, `call #${n} made at most one flow`);
+    calls[n - 1] = flows[0] ?? null;
+  }
+  return calls;
 }
