@@ -9,12 +9,7 @@ import {
   runGrpcJsCase,
 } from './grpc-js-interop-client.js';
 import { INTEROP_CASES } from './interop-cases.js';
-import {
-  type InteropRig,
-  recordedCallsOf,
-  ROUTES,
-  startInteropRig,
-} from './interop-harness.js';
+import { type InteropRig, recordedCallsOf, ROUTES, startInteropRig } from './interop-harness.js';
 
 describe('gRPC interop cases with a grpc-js client through the proxy', () => {
   let rig: InteropRig;

@@ -253,8 +253,8 @@ def run_case(name, client, sleeping_server_deadline_s):
     elif name in ("status_code_and_message", "special_status_message"):
         message = STATUS_MESSAGE if name == "status_code_and_message" else SPECIAL_STATUS_MESSAGE
         status = m["EchoStatus"](code=2, message=message)
-        outcomes = [client.unary("UnaryCall", m["SimpleRequest"](response_status=status),
-                                 "SimpleResponse")]
+        request = m["SimpleRequest"](response_status=status)
+        outcomes = [client.unary("UnaryCall", request, "SimpleResponse")]
         if name == "status_code_and_message":
             pipe = RequestPipe()
             call = client.duplex(pipe)
@@ -284,10 +284,10 @@ def run_case(name, client, sleeping_server_deadline_s):
         for outcome in outcomes:
             outcome.check_ok()
             check_zeros(first(outcome), LARGE_RESPONSE_BYTES)
-            check_equal(values_of(outcome.initial, ECHO_INITIAL_KEY), [ECHO_INITIAL_VALUE],
-                        "initial metadata echoed")
-            check_equal(values_of(outcome.trailing, ECHO_TRAILING_KEY), [ECHO_TRAILING_VALUE],
-                        "trailing metadata echoed")
+            initial = values_of(outcome.initial, ECHO_INITIAL_KEY)
+            check_equal(initial, [ECHO_INITIAL_VALUE], "initial metadata echoed")
+            trailing = values_of(outcome.trailing, ECHO_TRAILING_KEY)
+            check_equal(trailing, [ECHO_TRAILING_VALUE], "trailing metadata echoed")
     elif name == "timeout_on_sleeping_server":
         # The procedure's 1 ms, then a deadline long enough for the call to reach the server.
         for timeout in (0.001, sleeping_server_deadline_s):
