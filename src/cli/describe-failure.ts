@@ -1,4 +1,5 @@
 import { SchemaLoadError } from '../schema/schema-load-error.js';
+import { StoreError } from '../store/store-error.js';
 import { CaError } from '../tls/ca-error.js';
 
 /** Where the command was pointed, to name the option a failure belongs to. */
@@ -20,13 +21,14 @@ const LISTEN_FAILURES: Readonly<Record<string, string>> = {
 /**
  * One line for a start-up failure the user can fix: the CA directory, `--listen` (the address is
  * in use, not this machine's, privileged, or does not resolve), `--record`, `--upstream-ca`,
- * schemas. These are expected, so they carry no stack trace.
+ * schemas, the flow store. These are expected, so they carry no stack trace.
  *
  * @returns null for anything else: a bug, whose stack is worth printing.
  */
 export function describeFailure(error: unknown, context: FailureContext): string | null {
   if (error instanceof CaError) return `--certs-dir ${context.certsDir}: ${error.message}`;
   if (error instanceof SchemaLoadError) return error.message;
+  if (error instanceof StoreError) return error.message;
   if (!(error instanceof Error)) return null;
   const { code, syscall, hostname } = error as NodeJS.ErrnoException & { hostname?: string };
   if (context.listen !== undefined && syscall === 'listen' && code !== undefined) {

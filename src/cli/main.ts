@@ -13,6 +13,8 @@ import { describeFailure } from './describe-failure.js';
 import { exitProcess } from './exit-process.js';
 import { type ParsedCommand, parseCommand } from './parse-options.js';
 import { runProxy } from './run-proxy.js';
+import { runStoreCommand } from './run-store-command.js';
+import { FilterError } from '../filter/filter-error.js';
 import { runUntilSignal } from './run-until-signal.js';
 import { USAGE } from './usage.js';
 
@@ -55,6 +57,26 @@ async function run(command: ParsedCommand): Promise<number> {
     }
     case 'proxy':
       return runUntilSignal(() => runProxy(command.options, log), { log });
+    case 'flows':
+    case 'show':
+    case 'export':
+      // `grpctap flows | head`: a reader that went away ends the command, quietly.
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EPIPE') process.exit(0);
+        throw error;
+      });
+      try {
+        return await runStoreCommand(command.kind, command.options, {
+          log,
+          version: readVersion(),
+        });
+      } catch (error) {
+        if (error instanceof FilterError) {
+          log(error.message);
+          return 2;
+        }
+        throw error;
+      }
   }
 }
 

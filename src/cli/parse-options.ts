@@ -2,6 +2,8 @@ import {
   DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_STREAM_WINDOW_BYTES,
 } from '../http2/session-settings.js';
+import { FilterError } from '../filter/filter-error.js';
+import { parseFilter } from '../filter/parse-filter.js';
 import { parseReverseUrl } from '../listener/proxy-mode.js';
 import { type FlagArity, type TokenizedArgv, tokenizeArgv } from './tokenize-argv.js';
 
@@ -30,16 +32,46 @@ export interface ProxyOptions {
   readonly maxStreams: number;
   /** Per-stream HTTP/2 receive window in bytes (both sides). */
   readonly streamWindow: number;
+  /** The flow store: an SQLite file or a `postgres://` URL; null for `--store none`. */
+  readonly store: string | null;
   /** Body bytes a plain HTTP exchange keeps per direction for the flow store (true size beyond). */
   readonly storeMaxBody: number;
+  /** Retention: the oldest flows are deleted past this store size / age (null: no limit). */
+  readonly storeMaxSize: number | null;
+  readonly storeMaxAgeMs: number | null;
+  /** `--filter`: what the stdout tail shows (the store and `--record` keep everything). */
+  readonly filter: string | null;
   /** `-v`: headers, metadata and trailers in the text tail. */
   readonly verbose: boolean;
   /** Credential header values unmasked in the text tail. */
   readonly showSecrets: boolean;
 }
 
+export type ExportFormat = 'ndjson' | 'har' | 'grpcurl';
+
+/** `grpctap flows`, `show` and `export`: they read a store the proxy wrote. */
+export interface StoreCommandOptions {
+  readonly store: string;
+  /** The filter (positional words joined, or `--filter`); empty matches every flow. */
+  readonly filter: string;
+  /** `flows`: the newest N (default 50; with `--follow`, the newest N before following). */
+  readonly limit: number;
+  readonly json: boolean;
+  readonly follow: boolean;
+  /** `show`: the flow id or a unique prefix of it. */
+  readonly flow: string;
+  readonly format: ExportFormat;
+  /** `export -o FILE`; null writes to stdout. */
+  readonly out: string | null;
+  /** `show`: credential header values unmasked. */
+  readonly showSecrets: boolean;
+}
+
+export type StoreCommandKind = 'flows' | 'show' | 'export';
+
 export type ParsedCommand =
   | { readonly kind: 'proxy'; readonly options: ProxyOptions }
+  | { readonly kind: StoreCommandKind; readonly options: StoreCommandOptions }
   | { readonly kind: 'ca'; readonly certsDir: string }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
@@ -77,7 +109,16 @@ const FLAGS = {
   'max-connections': ['value', `an integer from 1 to ${MAX_INT31}`],
   'max-streams': ['value', `an integer from 1 to ${MAX_INT31}`],
   'stream-window': ['value', 'a size such as 1MiB, 256KiB or 65535'],
+  store: ['value', 'a file, a postgres:// URL or none'],
   'store-max-body': ['value', 'a size such as 1MiB, 64KiB or 0'],
+  'store-max-size': ['value', 'a size such as 512MiB or 2GiB'],
+  'store-max-age': ['value', 'a duration such as 30m, 12h or 7d'],
+  filter: ['value', 'a filter expression (docs/filters.md)'],
+  limit: ['value', `an integer from 1 to ${MAX_INT31}`],
+  json: ['switch', '1, 0, true or false'],
+  follow: ['switch', '1, 0, true or false'],
+  format: ['value', 'ndjson, har or grpcurl'],
+  out: ['value', 'a file'],
   verbose: ['switch', '1, 0, true or false'],
   'show-secrets': ['switch', '1, 0, true or false'],
   help: ['switch', ''],
@@ -108,14 +149,33 @@ export function parseByteSize(value: string): number | null {
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
-/** Parses `30s`, `500ms`, `2m`, or plain seconds into milliseconds. */
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** Parses `30s`, `500ms`, `2m`, `12h`, `7d`, or plain seconds into milliseconds. */
 export function parseDuration(value: string): number | null {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
   if (!match) return null;
-  const unit = match[2] ?? 's';
-  const ms = Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
+  const ms = Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000);
   return Number.isFinite(ms) ? Math.round(ms) : null;
 }
+
+/** The default store, in the working directory. */
+export const DEFAULT_STORE = 'grpctap.db';
+
+/** Flags only the store commands take, and which of them. */
+const COMMAND_FLAGS: Readonly<Partial<Record<FlagName, readonly StoreCommandKind[]>>> = {
+  limit: ['flows'],
+  json: ['flows', 'show'],
+  follow: ['flows'],
+  format: ['export'],
+  out: ['export'],
+};
 
 /** Parses `HOST:PORT`, `[v6]:PORT` or `PORT` (on 127.0.0.1). */
 export function parseListen(value: string): { host: string; port: number } | null {
@@ -206,7 +266,7 @@ function createFlagReader(tokens: TokenizedArgv, env: NodeJS.ProcessEnv) {
 
 /** Parses the command line; flags win over their `GRPCTAP_*` environment variables. */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
-  const tokens = tokenizeArgv(argv, ARITY, { '-h': 'help', '-v': 'verbose' });
+  const tokens = tokenizeArgv(argv, ARITY, { '-h': 'help', '-v': 'verbose', '-o': 'out' });
   if (tokens.values.has('help')) return { kind: 'help' };
   if (tokens.values.has('version')) return { kind: 'version' };
   const { problem } = tokens;
@@ -229,13 +289,87 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): P
       ? { kind: 'ca', certsDir }
       : { kind: 'error', message: flags.error };
   }
+  if (command === 'flows' || command === 'show' || command === 'export') {
+    return parseStoreCommand(command, extra, tokens, flags);
+  }
   if (command !== undefined) {
     const message = `unknown command ${JSON.stringify(command)}; see grpctap --help`;
     return { kind: 'error', message };
   }
+  const misplaced = commandFlagGiven(tokens, null);
+  if (misplaced !== null) return { kind: 'error', message: misplaced };
   const options = readProxyOptions(flags, certsDir);
+  if (flags.error === null && options.filter !== null) {
+    try {
+      parseFilter(options.filter);
+    } catch (error) {
+      if (error instanceof FilterError) return { kind: 'error', message: `--${error.message}` };
+      throw error;
+    }
+  }
   return flags.error === null
     ? { kind: 'proxy', options }
+    : { kind: 'error', message: flags.error };
+}
+
+/** The usage error for a command-only flag given where it does not belong, or null. */
+function commandFlagGiven(tokens: TokenizedArgv, command: StoreCommandKind | null): string | null {
+  for (const [flag, commands] of Object.entries(COMMAND_FLAGS)) {
+    if (!tokens.values.has(flag) || (command !== null && commands.includes(command))) continue;
+    const where = commands.map((name) => `grpctap ${name}`).join(' and ');
+    return `--${flag} is only for ${where}; see grpctap --help`;
+  }
+  return null;
+}
+
+function parseStoreCommand(
+  command: StoreCommandKind,
+  words: readonly string[],
+  tokens: TokenizedArgv,
+  flags: ReturnType<typeof createFlagReader>,
+): ParsedCommand {
+  const misplaced = commandFlagGiven(tokens, command);
+  if (misplaced !== null) return { kind: 'error', message: misplaced };
+  const store = flags.text('store') ?? DEFAULT_STORE;
+  if (store === 'none') {
+    return {
+      kind: 'error',
+      message: `${command}: --store none keeps no flows to read; give a store file or URL`,
+    };
+  }
+  let flow = '';
+  let filterWords = words;
+  if (command === 'show') {
+    if (words.length !== 1 || words[0] === '') {
+      const message =
+        words.length === 0 || words[0] === ''
+          ? 'show: expected a flow id (or a unique prefix of one); see grpctap flows'
+          : `show: unexpected argument ${JSON.stringify(words[1])}; see grpctap --help`;
+      return { kind: 'error', message };
+    }
+    flow = words[0] ?? '';
+    filterWords = [];
+  }
+  const parts = [flags.text('filter'), filterWords.length > 0 ? filterWords.join(' ') : null];
+  const present = parts.filter((part): part is string => part !== null);
+  const options: StoreCommandOptions = {
+    store,
+    filter: present.length === 2 ? `(${present[0]}) and (${present[1]})` : (present[0] ?? ''),
+    limit: flags.read('limit', 50, parseInteger, {
+      accepts: (value) => value >= 1 && value <= MAX_INT31,
+      expected: FLAGS.limit[1],
+    }),
+    json: flags.boolean('json'),
+    follow: flags.boolean('follow'),
+    flow,
+    format: flags.read<ExportFormat>('format', 'ndjson', (value) =>
+      value === 'ndjson' || value === 'har' || value === 'grpcurl' ? value : null,
+    ),
+    out: flags.text('out'),
+    showSecrets: flags.boolean('show-secrets'),
+  };
+  return flags.error === null
+    ? { kind: command, options }
     : { kind: 'error', message: flags.error };
 }
 
@@ -300,6 +434,18 @@ function readProxyOptions(
       MAX_INT31,
       'a size from 65535 to 2147483647 bytes',
     ),
+    store:
+      flags.read<string | null>('store', DEFAULT_STORE, (value) =>
+        value === '' ? null : value === 'none' ? '' : value,
+      ) || null,
+    storeMaxSize: flags.read<number | null>('store-max-size', null, parseByteSize, {
+      accepts: (bytes) => bytes !== null && bytes >= 1024 * 1024,
+      expected: 'a size of at least 1MiB',
+    }),
+    storeMaxAgeMs: flags.read<number | null>('store-max-age', null, parseDuration, {
+      accepts: (ms) => ms !== null && ms >= 1000,
+      expected: 'a duration of at least 1s',
+    }),
     storeMaxBody: size(
       'store-max-body',
       DEFAULT_STORE_MAX_BODY,
@@ -307,6 +453,7 @@ function readProxyOptions(
       MAX_MESSAGE_SIZE_LIMIT,
       'a size from 0 to 4GiB',
     ),
+    filter: flags.text('filter'),
     verbose: flags.boolean('verbose'),
     showSecrets: flags.boolean('show-secrets'),
   };

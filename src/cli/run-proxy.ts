@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ClientHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
 import { createFlowPipeline } from '../flow/flow-pipeline.js';
@@ -18,6 +19,10 @@ import { type ProxyMode, parseReverseUrl } from '../listener/proxy-mode.js';
 import { createRecordSink } from '../output/record-sink.js';
 import { terminalWidth } from '../output/fit-to-width.js';
 import { createTailSink } from '../output/tail-sink.js';
+import { createFilteredSink } from '../filter/filter-flow-items.js';
+import { parseFilter } from '../filter/parse-filter.js';
+import { redactStoreLocation } from '../store/redact-url.js';
+import { createStoreSink, type StoreSink } from '../store/store-sink.js';
 import { createMessageDecoder } from '../schema/create-message-decoder.js';
 import { loadOrCreateCa } from '../tls/ca-store.js';
 import { createKeylogWriter, type KeylogWriter } from '../tls/keylog-writer.js';
@@ -35,6 +40,8 @@ const TAIL_QUEUE_BYTES = 64 * 1024 * 1024;
  * past this, counted in a `gap` record, instead of growing the proxy without bound.
  */
 const RECORD_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Most bytes of store ops sent to the store thread and not yet committed. */
+const STORE_QUEUE_BYTES = 64 * 1024 * 1024;
 
 /** Identical request log lines within this window are written once, then counted (ms). */
 const REPEAT_WINDOW_MS = 10_000;
@@ -125,6 +132,22 @@ export async function runProxy(
     maxTracked: MAX_THROTTLED_LINES,
   });
   const logRequest = (line: string): void => requestLog.log(line);
+  const tailFilter = options.filter === null ? null : parseFilter(options.filter);
+  const origin = `${hostname()}/${process.pid}`;
+  // The store opens first: a store that is not grpctap's stops the start before anything else.
+  let store: StoreSink | null = null;
+  if (options.store !== null) {
+    store = await createStoreSink({
+      location: options.store,
+      origin,
+      limits: { maxSizeBytes: options.storeMaxSize, maxAgeMs: options.storeMaxAgeMs },
+      maxQueuedBytes: STORE_QUEUE_BYTES,
+      log,
+    });
+    log(
+      `storing flows in ${redactStoreLocation(options.store)} (list them with "grpctap flows"; --store none keeps nothing)`,
+    );
+  }
   const { ca, created, warnings } = await loadOrCreateCa(options.certsDir);
   for (const warning of warnings) log(warning);
   if (created) log(`created a CA in ${ca.certPath}; run "grpctap ca" to see how to trust it`);
@@ -146,19 +169,21 @@ export async function runProxy(
   process.stdout.on('resize', () => {
     width = terminalWidth(process.stdout);
   });
+  const tail = createTailSink({
+    verbose: options.verbose,
+    showSecrets: options.showSecrets,
+    width: () => width,
+    stream: stdout,
+    format: options.output,
+    color: options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
+    maxQueuedBytes: TAIL_QUEUE_BYTES,
+    onError: (error) => log(`stdout: ${error.message}; records still go to --record`),
+    onDrop: () => log('stdout is not keeping up; dropping tail lines (a gap line says how many)'),
+  });
   const sinks: FlowSink[] = [
-    createTailSink({
-      verbose: options.verbose,
-      showSecrets: options.showSecrets,
-      width: () => width,
-      stream: stdout,
-      format: options.output,
-      color: options.output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
-      maxQueuedBytes: TAIL_QUEUE_BYTES,
-      onError: (error) => log(`stdout: ${error.message}; records still go to --record`),
-      onDrop: () => log('stdout is not keeping up; dropping tail lines (a gap line says how many)'),
-    }),
+    tailFilter === null ? tail : createFilteredSink(tail, tailFilter, origin, log),
   ];
+  if (store !== null) sinks.push(store);
   if (options.record !== null) {
     const path = options.record;
     const recordStream = await openRecordFile(path);
@@ -280,6 +305,8 @@ export async function runProxy(
           ({ name, stream }) =>
             `${name}: ${stream.writableLength} byte${stream.writableLength === 1 ? '' : 's'} still queued`,
         );
+      const storeLeft = store?.unflushed() ?? null;
+      if (storeLeft !== null) left.push(storeLeft);
       const open = active.openConnections;
       if (open > 0) left.push(`${open} client connection${open === 1 ? '' : 's'} still open`);
       return left;

@@ -55,7 +55,17 @@ export function tokenizeArgv(
     }
     const short = Object.hasOwn(shortFlags, arg) ? shortFlags[arg] : undefined;
     if (short !== undefined) {
-      add(short, 'true');
+      if (flags[short] === 'value') {
+        const next = argv[index + 1];
+        if (next === undefined || isKnownOption(next))
+          report({ kind: 'missingValue', flag: short });
+        else {
+          add(short, next);
+          index += 1;
+        }
+      } else {
+        add(short, 'true');
+      }
       continue;
     }
     const equals = arg.indexOf('=');

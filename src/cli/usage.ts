@@ -4,6 +4,13 @@ export const USAGE = `grpctap: an intercepting gRPC / HTTP/2 proxy that shows ev
 Usage:
   grpctap [options]              run the proxy
   grpctap ca [--certs-dir DIR]   create the CA if missing and show how to trust it
+  grpctap flows [FILTER] [--limit N] [--json] [--follow]
+                                 list stored flows that match FILTER, newest last
+  grpctap show FLOW [--json] [--show-secrets]
+                                 one stored flow (an id or a unique prefix) message by message
+  grpctap export [FILTER] [--format ndjson|har|grpcurl] [-o FILE]
+                                 write stored flows as NDJSON records, HAR 1.2 or grpcurl commands
+  (all three read --store, default ./grpctap.db; FILTER is described in docs/filters.md)
 
 Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090):
   --listen HOST:PORT         where to listen (default 127.0.0.1:8080)
@@ -27,7 +34,11 @@ Options (each also read from GRPCTAP_<NAME>, e.g. GRPCTAP_LISTEN=127.0.0.1:9090)
   --max-connections N        concurrent client connections (default 10000)
   --max-streams N            concurrent streams per client HTTP/2 connection (default 1000)
   --stream-window BYTES      per-stream HTTP/2 window, what one stream may buffer per side (default 1MiB)
+  --store FILE|URL|none      flow store: SQLite file, postgres://... URL, or none (default ./grpctap.db)
+  --store-max-size BYTES     delete the oldest flows while the store is larger than this
+  --store-max-age DUR        delete flows older than this (e.g. 12h, 7d)
   --store-max-body BYTES     plain HTTP body bytes kept per direction for the flow store (default 1MiB)
+  --filter EXPR              show only the flows that match on stdout (docs/filters.md)
   -h, --help                 this help
   --version                  print the version
 

@@ -47,6 +47,8 @@ export async function spawnProxy(options: SpawnProxyOptions): Promise<DemoProxy>
     '--certs-dir',
     options.certsDir,
     ...options.upstreamCa.flatMap((file) => ['--upstream-ca', file]),
+    // The demo's calls are not worth keeping in a store in the working directory.
+    ...(options.args?.includes('--store') ? [] : ['--store', 'none']),
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });

@@ -31,7 +31,8 @@ export interface CliRun {
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun> {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    // No flow store unless a test asks for one (`--store FILE` wins over this).
+    env: { ...process.env, NO_COLOR: '1', GRPCTAP_STORE: 'none', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

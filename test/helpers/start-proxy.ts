@@ -53,7 +53,11 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Proxy
       ...(args.includes('--output') ? [] : ['--output', 'json']),
       ...args,
     ],
-    { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      // Tests keep no flow store unless they ask for one (`--store FILE`, which wins over this).
+      env: { ...process.env, NO_COLOR: '1', GRPCTAP_STORE: 'none', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const lines: string[] = [];
   /** The pieces of a stdout line whose newline has not arrived (a record can be megabytes). */

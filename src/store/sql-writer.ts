@@ -1,0 +1,467 @@
+import type { HeaderList } from '../http2/channel-event.js';
+import type { SqlConnection, SqlValue } from './sql-connection.js';
+import type { GrpcDataOp, GrpcFlowOp, GrpcStartOp, HttpOp, StoreOp } from './store-op.js';
+import { messageSearchText, searchableHeaderValue } from './message-search-text.js';
+
+/** Retention: the oldest flows go first once either limit is passed (null: no limit). */
+export interface RetentionLimits {
+  readonly maxSizeBytes: number | null;
+  readonly maxAgeMs: number | null;
+}
+
+export interface SqlWriter {
+  /** Stores one batch in one transaction. */
+  write(ops: readonly StoreOp[]): Promise<void>;
+  /** Applies the retention limits; resolves to the number of flows deleted. */
+  prune(now: number): Promise<number>;
+}
+
+const EVENT_COLUMNS =
+  'flow_id, kind, sequence, direction, time, line, compressed, wire_length, length, payload, raw, anomalies, view, text';
+const EVENT_WIDTH = 14;
+/** Rows per multi-row INSERT: a round trip per 64 messages on PostgreSQL instead of one each. */
+const ROWS_PER_INSERT = 64;
+
+const FLOW_COLUMNS =
+  'id, protocol, state, flow_type, service, method, path, authority, http_version, content_type, timeout, status, status_name, status_message, started_at, ended_at, duration_ms, request_messages, response_messages, request_bytes, response_bytes, client_address, client_port, origin, connection, request_headers, response_headers, trailers, error';
+const FLOW_WIDTH = 29;
+
+interface Delta {
+  requestMessages: number;
+  responseMessages: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+function placeholders(rows: number, width: number): string {
+  const row = `(${new Array<string>(width).fill('?').join(', ')})`;
+  return new Array<string>(rows).fill(row).join(', ');
+}
+
+/**
+ * Turns store ops into SQL on either backend. Message counts and byte totals of a flow are
+ * summed over the batch and written once per flow; events are inserted many rows per statement.
+ */
+export function createSqlWriter(
+  connection: SqlConnection,
+  origin: string,
+  limits: RetentionLimits,
+): SqlWriter {
+  let events: SqlValue[] = [];
+  let headers: SqlValue[] = [];
+  const deltas = new Map<string, Delta>();
+
+  const flushEvents = async (): Promise<void> => {
+    while (events.length > 0) {
+      const take = Math.min(events.length, ROWS_PER_INSERT * EVENT_WIDTH);
+      const chunk = events.slice(0, take);
+      events = events.slice(take);
+      await connection.run(
+        `INSERT INTO events (${EVENT_COLUMNS}) VALUES ${placeholders(take / EVENT_WIDTH, EVENT_WIDTH)}`,
+        chunk,
+      );
+    }
+  };
+  const flushHeaders = async (): Promise<void> => {
+    while (headers.length > 0) {
+      const take = Math.min(headers.length, ROWS_PER_INSERT * 4);
+      const chunk = headers.slice(0, take);
+      headers = headers.slice(take);
+      await connection.run(
+        `INSERT INTO flow_headers (flow_id, part, name, value) VALUES ${placeholders(take / 4, 4)}`,
+        chunk,
+      );
+    }
+  };
+  const flushDelta = async (flowId: string): Promise<void> => {
+    const delta = deltas.get(flowId);
+    if (delta === undefined) return;
+    deltas.delete(flowId);
+    await connection.run(
+      'UPDATE flows SET request_messages = request_messages + ?, response_messages = response_messages + ?, request_bytes = request_bytes + ?, response_bytes = response_bytes + ? WHERE id = ?',
+      [
+        delta.requestMessages,
+        delta.responseMessages,
+        delta.requestBytes,
+        delta.responseBytes,
+        flowId,
+      ],
+    );
+  };
+  const addEvent = (...row: SqlValue[]): void => {
+    for (const value of row) events.push(value);
+  };
+  const addHeaders = (flowId: string, part: string, list: HeaderList): void => {
+    for (const [name, value] of list)
+      headers.push(flowId, part, name.toLowerCase(), searchableHeaderValue(value));
+  };
+  const insertFlow = async (row: readonly SqlValue[]): Promise<void> => {
+    await connection.run(
+      `INSERT INTO flows (${FLOW_COLUMNS}) VALUES ${placeholders(1, FLOW_WIDTH)} ON CONFLICT (id) DO NOTHING`,
+      row,
+    );
+  };
+
+  const grpcStart = (op: GrpcStartOp): Promise<void> => {
+    addHeaders(op.flowId, 'request', op.headers);
+    addEvent(
+      op.flowId,
+      'start',
+      0,
+      'send',
+      op.time,
+      op.line,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    );
+    return insertFlow([
+      op.flowId,
+      'grpc',
+      'active',
+      null,
+      op.service,
+      op.method,
+      op.path,
+      op.authority,
+      '2',
+      op.contentType,
+      op.timeout,
+      null,
+      null,
+      null,
+      op.time,
+      null,
+      null,
+      0,
+      0,
+      0,
+      0,
+      op.clientAddress,
+      op.clientPort,
+      origin,
+      op.connection,
+      JSON.stringify(op.headers),
+      null,
+      null,
+      null,
+    ]);
+  };
+  const grpcData = (op: GrpcDataOp): void => {
+    let delta = deltas.get(op.flowId);
+    if (delta === undefined) {
+      delta = { requestMessages: 0, responseMessages: 0, requestBytes: 0, responseBytes: 0 };
+      deltas.set(op.flowId, delta);
+    }
+    const bytes = op.raw?.byteLength ?? 5 + op.wireLength;
+    if (op.direction === 'send') {
+      delta.requestMessages += 1;
+      delta.requestBytes += bytes;
+    } else {
+      delta.responseMessages += 1;
+      delta.responseBytes += bytes;
+    }
+    addEvent(
+      op.flowId,
+      'data',
+      op.sequence,
+      op.direction,
+      op.time,
+      null,
+      op.compressed ? 1 : 0,
+      op.wireLength,
+      op.length,
+      op.payload,
+      op.raw,
+      op.anomalies,
+      op.view,
+      op.view === null ? messageSearchText(null, op.payload) : null,
+    );
+  };
+  const grpcFlow = async (op: GrpcFlowOp): Promise<void> => {
+    await flushDelta(op.flowId);
+    addEvent(
+      op.flowId,
+      'flow',
+      null,
+      null,
+      op.time,
+      op.line,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    );
+    await connection.run(
+      'UPDATE flows SET state = ?, flow_type = ?, status = ?, request_messages = ?, response_messages = ?, duration_ms = ?, ended_at = ?, connection = ? WHERE id = ?',
+      [
+        op.state,
+        op.flowType,
+        op.status,
+        op.requestMessages,
+        op.responseMessages,
+        op.durationMs,
+        op.time,
+        op.connection,
+        op.flowId,
+      ],
+    );
+  };
+  const http = async (op: HttpOp): Promise<void> => {
+    addHeaders(op.flowId, 'request', op.requestHeaders);
+    if (op.responseHeaders !== null) addHeaders(op.flowId, 'response', op.responseHeaders);
+    addHeaders(op.flowId, 'trailer', op.trailers);
+    addEvent(
+      op.flowId,
+      'http',
+      null,
+      null,
+      op.time,
+      op.line,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    );
+    if (op.requestBody !== null) {
+      addEvent(
+        op.flowId,
+        'body',
+        null,
+        'send',
+        op.time,
+        null,
+        null,
+        null,
+        op.requestBodySize,
+        op.requestBody,
+        null,
+        null,
+        null,
+        messageSearchText(null, op.requestBody),
+      );
+    }
+    if (op.responseBody !== null) {
+      addEvent(
+        op.flowId,
+        'body',
+        null,
+        'receive',
+        op.time,
+        null,
+        null,
+        null,
+        op.responseBodySize,
+        op.responseBody,
+        null,
+        null,
+        null,
+        messageSearchText(null, op.responseBody),
+      );
+    }
+    await insertFlow([
+      op.flowId,
+      'http',
+      op.state,
+      null,
+      '',
+      op.method,
+      op.path,
+      op.authority,
+      op.httpVersion,
+      null,
+      null,
+      op.status,
+      null,
+      null,
+      op.time,
+      op.time + op.durationMs,
+      op.durationMs,
+      0,
+      0,
+      op.requestBytes,
+      op.responseBytes,
+      op.clientAddress,
+      op.clientPort,
+      origin,
+      op.connection,
+      JSON.stringify(op.requestHeaders),
+      op.responseHeaders === null ? null : JSON.stringify(op.responseHeaders),
+      JSON.stringify(op.trailers),
+      op.error,
+    ]);
+  };
+
+  const apply = async (op: StoreOp): Promise<void> => {
+    switch (op.op) {
+      case 'grpcStart':
+        return grpcStart(op);
+      case 'grpcResponseStart':
+        addHeaders(op.flowId, 'response', op.headers);
+        addEvent(
+          op.flowId,
+          'start',
+          op.sequence,
+          'receive',
+          op.time,
+          op.line,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+        );
+        await connection.run('UPDATE flows SET response_headers = ? WHERE id = ?', [
+          JSON.stringify(op.headers),
+          op.flowId,
+        ]);
+        return;
+      case 'grpcData':
+        return grpcData(op);
+      case 'grpcEnd':
+        addHeaders(op.flowId, 'trailer', op.trailers);
+        addEvent(
+          op.flowId,
+          'end',
+          op.sequence,
+          op.direction,
+          op.time,
+          op.line,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+        );
+        await connection.run(
+          'UPDATE flows SET status = ?, status_name = ?, status_message = ?, trailers = ?, error = ? WHERE id = ?',
+          [op.status, op.statusName, op.message, JSON.stringify(op.trailers), op.error, op.flowId],
+        );
+        return;
+      case 'grpcFlow':
+        return grpcFlow(op);
+      case 'http':
+        return http(op);
+      case 'record':
+        addEvent(
+          null,
+          op.kind,
+          null,
+          null,
+          op.time,
+          op.line,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+        );
+        return;
+      case 'lost':
+        await connection.run('UPDATE flows SET lost_events = lost_events + ? WHERE id = ?', [
+          op.count,
+          op.flowId,
+        ]);
+        return;
+    }
+  };
+
+  return {
+    async write(ops) {
+      await connection.transaction(async () => {
+        for (const op of ops) await apply(op);
+        await flushEvents();
+        await flushHeaders();
+        for (const flowId of [...deltas.keys()]) await flushDelta(flowId);
+      });
+    },
+    prune: (now) => pruneStore(connection, origin, limits, now),
+  };
+}
+
+/** Deletes the flows `where` selects, with their events and headers. */
+async function deleteFlows(
+  connection: SqlConnection,
+  where: string,
+  params: readonly SqlValue[],
+): Promise<number> {
+  const ids = await connection.all(`SELECT id FROM flows WHERE ${where}`, params);
+  if (ids.length === 0) return 0;
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500).map((row) => String(row.id));
+    const list = chunk.map(() => '?').join(', ');
+    await connection.run(`DELETE FROM events WHERE flow_id IN (${list})`, chunk);
+    await connection.run(`DELETE FROM flow_headers WHERE flow_id IN (${list})`, chunk);
+    await connection.run(`DELETE FROM flows WHERE id IN (${list})`, chunk);
+  }
+  return ids.length;
+}
+
+/** Another process's flows still `active` are deleted by age too: that process may be gone. */
+const NOT_OURS_ACTIVE = "(state <> 'active' OR origin <> ?)";
+
+async function pruneStore(
+  connection: SqlConnection,
+  origin: string,
+  limits: RetentionLimits,
+  now: number,
+): Promise<number> {
+  let deleted = 0;
+  if (limits.maxAgeMs !== null) {
+    const cutoff = now - limits.maxAgeMs;
+    deleted += await connection.transaction(async () => {
+      const count = await deleteFlows(connection, `started_at < ? AND ${NOT_OURS_ACTIVE}`, [
+        cutoff,
+        origin,
+      ]);
+      await connection.run('DELETE FROM events WHERE flow_id IS NULL AND time < ?', [cutoff]);
+      return count;
+    });
+  }
+  if (limits.maxSizeBytes !== null) {
+    const max = limits.maxSizeBytes;
+    // Deletes the oldest finished flows in batches sized from what a flow took so far, and
+    // measures again, a bounded number of rounds per call (the next call goes on).
+    let batch = 16;
+    for (let round = 0; round < 32; round++) {
+      const size = await connection.sizeBytes();
+      if (size <= max) break;
+      const count = await connection.transaction(() =>
+        deleteFlows(
+          connection,
+          `id IN (SELECT id FROM flows WHERE state <> 'active' ORDER BY started_at LIMIT ${batch})`,
+          [],
+        ),
+      );
+      if (count === 0) break;
+      deleted += count;
+      await connection.reclaim();
+      const after = await connection.sizeBytes();
+      const perFlow = Math.max(1, (size - after) / count);
+      batch = Math.min(10_000, Math.max(16, Math.ceil(((after - max) / perFlow) * 1.1)));
+    }
+  }
+  return deleted;
+}
