@@ -42,7 +42,13 @@ const BAD_VALUES: readonly (readonly [string, string, string])[] = [
   ['handshake-timeout', '0', 'a duration from 1ms to 34560m'],
   ['handshake-timeout', '34561m', 'a duration from 1ms to 34560m'],
   ['idle-timeout', '5parsecs', DURATION],
-  ['idle-timeout', '1h', DURATION],
+  ['idle-timeout', '1w', DURATION],
+  ['store', '', 'a file, a postgres:// URL or none'],
+  ['store-max-size', '512KiB', 'a size of at least 1MiB'],
+  ['store-max-size', 'big', 'a size such as 512MiB or 2GiB'],
+  ['store-max-age', '500ms', 'a duration of at least 1s'],
+  ['store-max-age', 'forever', 'a duration such as 30m, 12h or 7d'],
+  ['filter', '', 'a filter expression (docs/filters.md)'],
   ['idle-timeout', '40000m', 'a duration from 0 (never) to 34560m'],
   ['max-connections', '0', INTEGER],
   ['max-connections', '1.5', INTEGER],
@@ -78,6 +84,10 @@ describe('parseCommand', () => {
     assert.equal(options.maxStreams, 1000);
     assert.equal(options.streamWindow, 1024 * 1024);
     assert.equal(options.storeMaxBody, 1024 * 1024);
+    assert.equal(options.store, 'grpctap.db');
+    assert.equal(options.storeMaxSize, null);
+    assert.equal(options.storeMaxAgeMs, null);
+    assert.equal(options.filter, null);
     assert.equal(options.verbose, false);
     assert.equal(options.showSecrets, false);
   });
@@ -111,6 +121,83 @@ describe('parseCommand', () => {
     assert.equal(options.maxStreams, 50);
     assert.equal(options.streamWindow, 256 * 1024);
     assert.equal(options.storeMaxBody, 0);
+  });
+
+  test('reads the store options: a file, a postgres URL, none, retention limits', () => {
+    assert.equal(proxyOptions(['--store', 'none']).store, null);
+    assert.equal(proxyOptions([], { GRPCTAP_STORE: 'none' }).store, null);
+    assert.equal(proxyOptions(['--store', 'x.db'], { GRPCTAP_STORE: 'none' }).store, 'x.db');
+    assert.equal(proxyOptions(['--store', 'postgres://u:p@h/db']).store, 'postgres://u:p@h/db');
+    const limited = proxyOptions(['--store-max-size', '64MiB', '--store-max-age', '7d']);
+    assert.equal(limited.storeMaxSize, 64 * 1024 * 1024);
+    assert.equal(limited.storeMaxAgeMs, 7 * 86_400_000);
+    assert.equal(proxyOptions(['--filter', 'status!=OK']).filter, 'status!=OK');
+  });
+
+  test('rejects a bad --filter naming its column', () => {
+    assert.deepEqual(parseCommand(['--filter', 'status=FINE'], {}), {
+      kind: 'error',
+      message:
+        '--filter: column 8: status takes a status number or a gRPC status name such as NOT_FOUND (got "FINE")',
+    });
+  });
+
+  test('reads flows, show and export with their own flags', () => {
+    assert.deepEqual(
+      parseCommand(['flows', 'method=A', 'status!=OK', '--limit', '5', '--json'], {}),
+      {
+        kind: 'flows',
+        options: {
+          store: 'grpctap.db',
+          filter: 'method=A status!=OK',
+          limit: 5,
+          json: true,
+          follow: false,
+          flow: '',
+          format: 'ndjson',
+          out: null,
+          showSecrets: false,
+        },
+      },
+    );
+    const both = parseCommand(['flows', '--filter', 'a=1 or b=2', 'c=3'], {});
+    assert.equal(both.kind === 'flows' && both.options.filter, '(a=1 or b=2) and (c=3)');
+    const show = parseCommand(['show', '8cb0ff00', '--store', 'x.db'], {});
+    assert.equal(
+      show.kind === 'show' && `${show.options.flow} ${show.options.store}`,
+      '8cb0ff00 x.db',
+    );
+    const exported = parseCommand(['export', '--format', 'har', '-o', 'out.har'], {
+      GRPCTAP_STORE: 's.db',
+    });
+    assert.equal(
+      exported.kind === 'export' &&
+        `${exported.options.format} ${exported.options.out} ${exported.options.store}`,
+      'har out.har s.db',
+    );
+  });
+
+  test('rejects command flags where they do not belong, and a store command without a store', () => {
+    assert.deepEqual(parseCommand(['--limit', '5'], {}), {
+      kind: 'error',
+      message: '--limit is only for grpctap flows; see grpctap --help',
+    });
+    assert.deepEqual(parseCommand(['show', 'abc', '--format', 'har'], {}), {
+      kind: 'error',
+      message: '--format is only for grpctap export; see grpctap --help',
+    });
+    assert.deepEqual(parseCommand(['flows', '--store', 'none'], {}), {
+      kind: 'error',
+      message: 'flows: --store none keeps no flows to read; give a store file or URL',
+    });
+    assert.deepEqual(parseCommand(['show'], {}), {
+      kind: 'error',
+      message: 'show: expected a flow id (or a unique prefix of one); see grpctap flows',
+    });
+    assert.deepEqual(parseCommand(['export', '-o'], {}), {
+      kind: 'error',
+      message: '--out: expected a file (got nothing)',
+    });
   });
 
   test('rejects every bad value in one form naming the flag, what it takes and what it got', () => {
