@@ -292,6 +292,10 @@ describe('upstream faults', () => {
 
   test('a stalled upstream: the client deadline still fires and the upstream stream is cancelled', async () => {
     await rig.survive(async () => {
+      // An earlier case drops the upstream connection. With a new one to open, a loaded machine
+      // can spend the whole deadline before the call reaches the upstream, leaving no upstream
+      // stream to cancel; one call first gets the proxy connected again.
+      assert.equal((await callRaw(faultyClient, '/fault.Svc/Warm')).toString(), 'ok');
       const before = stalled.length;
       const error = await failure(
         callRaw(faultyClient, '/fault.Svc/Stall', { deadline: Date.now() + 300 }),
@@ -299,7 +303,8 @@ describe('upstream faults', () => {
       assert.equal(error.code, grpc.status.DEADLINE_EXCEEDED);
       const end = await endOf('/fault.Svc/Stall');
       assert.deepEqual([errorOf(end).code, errorOf(end).side], ['CANCEL', 'client']);
-      const upstreamSide = stalled[before] as http2.ServerHttp2Stream;
+      const upstreamSide = stalled[before];
+      assert.ok(upstreamSide, 'the call reached the upstream before its deadline');
       await waitUntil(() => upstreamSide.closed, 'the upstream stream to be cancelled');
       assert.equal(upstreamSide.rstCode, http2.constants.NGHTTP2_CANCEL);
     });
