@@ -13,10 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import {
-  EARLY_RESET_FLOOD_THRESHOLD,
-  EARLY_RESET_WINDOW_MS,
-} from '../../src/flow/early-reset-tracker.js';
+import { EARLY_RESET_FLOOD_THRESHOLD } from '../../src/flow/early-reset-tracker.js';
 import { EchoClient, startEchoServer } from '../helpers/echo-server.js';
 import { callUnary } from '../helpers/grpc-calls.js';
 import { startH2Server } from '../helpers/h2-peers.js';
@@ -62,27 +59,6 @@ async function floodResets(session: http2.ClientHttp2Session, authority: string,
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
-}
-
-/**
- * How many times the proxy saw the flood begin: once, plus once per pause in it longer than half
- * a counting window. The tracker forgets an address whose early resets stayed under the threshold
- * for a window, and then records up to the threshold in full again; on a loaded machine the
- * flood (sent by this process, which is also its upstream) pauses when this process falls behind.
- */
-function countFloodEpisodes(records: JsonRecord[], summaries: JsonRecord[]): number {
-  const fullFlowIds = new Set(
-    records.filter((r) => r.event === 'flow' && r.service === 'flood.Svc').map((r) => r.flowId),
-  );
-  const times = [
-    ...records.filter((r) => fullFlowIds.has(r.flowId)).map((r) => Date.parse(r.time as string)),
-    ...summaries.flatMap((r) => [Date.parse(r.from as string), Date.parse(r.until as string)]),
-  ].sort((a, b) => a - b);
-  let episodes = 1;
-  for (let i = 1; i < times.length; i++) {
-    if ((times[i] as number) - (times[i - 1] as number) > EARLY_RESET_WINDOW_MS / 2) episodes += 1;
-  }
-  return episodes;
 }
 
 const byId = (records: JsonRecord[], id: string): JsonRecord[] => {
@@ -172,10 +148,13 @@ describe('recording under floods', () => {
       const summaries = records.filter((r) => r.event === 'earlyResets');
       for (const summary of summaries) assertValidRecord(summary);
       const fullFlows = records.filter(isFloodFlow).length;
-      const episodes = countFloodEpisodes(records, summaries);
+      // Whether a stream is summarised is decided by its headers, and its reset is counted
+      // when the proxy handles it: streams whose headers came before the count passed the
+      // threshold are recorded in full. A quiet machine records about 103; beside two busy
+      // processes 101 to 202 were seen. Recorded stream by stream, the flood would be 10,000.
       assert.ok(
-        fullFlows <= 2 * EARLY_RESET_FLOOD_THRESHOLD * episodes,
-        `${fullFlows} flood streams recorded in full over ${episodes} episodes (threshold ${EARLY_RESET_FLOOD_THRESHOLD})`,
+        fullFlows <= 5 * EARLY_RESET_FLOOD_THRESHOLD,
+        `${fullFlows} flood streams recorded in full (threshold ${EARLY_RESET_FLOOD_THRESHOLD})`,
       );
       const perConnection = new Map<string, JsonRecord[]>();
       for (const summary of summaries) {
@@ -208,7 +187,7 @@ describe('recording under floods', () => {
       const bytes = statSync(recordPath).size;
       assert.ok(bytes < 1_000_000, `${bytes} bytes of records for ${total} streams`);
       t.diagnostic(
-        `${total} streams in ${floodSeconds} s: ${fullFlows} full flows in ${episodes} episodes, ${summaries.length} summaries, ${bytes} bytes`,
+        `${total} streams in ${floodSeconds} s: ${fullFlows} full flows, ${summaries.length} summaries, ${bytes} bytes`,
       );
 
       for (const id of ['before-flood', 'during-flood']) {
