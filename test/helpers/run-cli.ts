@@ -10,6 +10,8 @@ export interface RunCliOptions {
   readonly terminateOn?: RegExp;
   /** Sends SIGTERM after this many ms if the CLI is still running. */
   readonly terminateAfterMs?: number;
+  /** Sends SIGTERM once this resolves (a sign the CLI reached the state under test). */
+  readonly terminateWhen?: Promise<unknown>;
   /** Sends SIGKILL after this many ms (default 30 s); the result then says `killed: true`. */
   readonly killAfterMs?: number;
 }
@@ -55,6 +57,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     options.terminateAfterMs === undefined
       ? undefined
       : setTimeout(terminate, options.terminateAfterMs);
+  options.terminateWhen?.then(terminate, () => {});
   const killTimer = setTimeout(() => {
     killed = true;
     child.kill('SIGKILL');

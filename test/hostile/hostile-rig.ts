@@ -42,24 +42,50 @@ export async function startHealthyCall(client: grpc.Client): Promise<HealthyCall
   const call = bidi.call(client, metadata) as grpc.ClientDuplexStream<EchoRequest, EchoReply>;
   const echoes: string[] = [];
   let waiting: ((text: string) => void) | null = null;
-  const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+  let ended: grpc.StatusObject | null = null;
+  let onEnded: ((final: grpc.StatusObject) => void) | null = null;
+  const status = new Promise<grpc.StatusObject>((resolve) =>
+    call.on('status', (final: grpc.StatusObject) => {
+      ended = final;
+      onEnded?.(final);
+      resolve(final);
+    }),
+  );
   call.on('error', () => {});
   call.on('data', (reply: EchoReply) => {
     echoes.push(reply.text);
     waiting?.(reply.text);
   });
+  /** Fails at once when the call has ended (its echo can no longer come), naming the status. */
   const ping = (text: string): Promise<void> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`healthy call: no echo of ${text} within ${ECHO_DEADLINE_MS} ms`)),
-        ECHO_DEADLINE_MS,
-      );
+      const endedEarly = (final: grpc.StatusObject): void => {
+        clearTimeout(timer);
+        waiting = null;
+        onEnded = null;
+        reject(
+          new Error(
+            `healthy call ended before the echo of ${text}: ${grpc.status[final.code]} ${final.details}`,
+          ),
+        );
+      };
+      const timer = setTimeout(() => {
+        waiting = null;
+        onEnded = null;
+        reject(new Error(`healthy call: no echo of ${text} within ${ECHO_DEADLINE_MS} ms`));
+      }, ECHO_DEADLINE_MS);
       waiting = (echo) => {
         if (echo !== `echo:${text}`) return;
         clearTimeout(timer);
         waiting = null;
+        onEnded = null;
         resolve();
       };
+      if (ended !== null) {
+        endedEarly(ended);
+        return;
+      }
+      onEnded = endedEarly;
       call.write({ text });
     });
   await ping('first');
@@ -129,7 +155,9 @@ export async function startHostileRig(args: readonly string[] = []): Promise<Hos
       const healthy = await startHealthyCall(client);
       const result = await hostile();
       assert.equal(proxy.child.exitCode, null, 'the proxy is still running');
-      await healthy.ping('after');
+      await healthy.ping('after').catch((error: Error) => {
+        throw new Error(`${error.message}; proxy stderr:\n${proxy.stderr()}`, { cause: error });
+      });
       const echoes = await healthy.finish();
       assert.deepEqual(echoes, ['echo:first', 'echo:after']);
       await waitUntil(

@@ -13,13 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { EARLY_RESET_FLOOD_THRESHOLD } from '../../src/flow/early-reset-tracker.js';
 import { EchoClient, startEchoServer } from '../helpers/echo-server.js';
 import { callUnary } from '../helpers/grpc-calls.js';
 import { startH2Server } from '../helpers/h2-peers.js';
 import { assertValidRecord } from '../helpers/record-schema.js';
 import { startProxy } from '../helpers/start-proxy.js';
 import { createTestPki } from '../helpers/test-pki.js';
-import { waitForValue, waitUntil } from '../helpers/wait.js';
+import { waitForEvent, waitForValue, waitUntil } from '../helpers/wait.js';
 import { type JsonRecord, readRecordFile, readRssMiB } from './hostile-harness.js';
 
 const CONNECTIONS = 20;
@@ -70,38 +71,59 @@ const byId = (records: JsonRecord[], id: string): JsonRecord[] => {
 describe('recording under floods', () => {
   test('a rapid-reset flood over 20 connections is summarised; a cancelled call beside it is a full flow', async (t) => {
     const held = new Set<string>();
-    const upstream = await startH2Server((stream, headers) => {
+    const holdStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
       held.add(String(headers['x-id']));
       stream.resume();
-    });
+    };
+    const upstream = await startH2Server(holdStream);
+    // The calls beside the flood go to an upstream of their own: streams to one upstream share
+    // the proxy's pooled connection to it, where a call would queue behind every flood stream
+    // already forwarded.
+    const beside = await startH2Server(holdStream);
     const dir = await mkdtemp(join(tmpdir(), 'grpctap-flood-'));
     const recordPath = join(dir, 'records.ndjson');
     const proxy = await startProxy({ args: ['--output', 'text', '--record', recordPath] });
     const authority = `127.0.0.1:${upstream.port}`;
     const sessions: http2.ClientHttp2Session[] = [];
     try {
-      /** A call cancelled by its client after the upstream saw it (gRPC's cancel_after_begin). */
-      const cancelAfterBegin = async (from: string, id: string): Promise<void> => {
+      /** An h2c session to the proxy from `from`, once the proxy's SETTINGS arrived. */
+      const connected = async (from: string): Promise<http2.ClientHttp2Session> => {
         const session = connectH2c(proxy.port, from);
         sessions.push(session);
-        const stream = session.request(grpcHeaders('/normal.Svc/Cancel', authority, id));
+        await waitForEvent(session, 'remoteSettings');
+        return session;
+      };
+      /** A call cancelled by its client after the upstream saw it (gRPC's cancel_after_begin). */
+      const cancelAfterBegin = async (
+        session: http2.ClientHttp2Session,
+        id: string,
+      ): Promise<void> => {
+        const stream = session.request(
+          grpcHeaders('/normal.Svc/Cancel', `127.0.0.1:${beside.port}`, id),
+        );
         stream.on('error', () => {});
         await waitUntil(() => held.has(id), `the upstream to see ${id}`);
         stream.close(http2.constants.NGHTTP2_CANCEL);
       };
-      await cancelAfterBegin('127.0.0.1', 'before-flood');
+      await cancelAfterBegin(await connected('127.0.0.1'), 'before-flood');
+      // Connected before the flood: a connection opened during it waits for several turns of
+      // the proxy's saturated event loop before its first stream is read, seconds on a loaded
+      // machine. Another client address: the flood's is summarised, this one's streams are not.
+      const besideFlood = await connected('127.0.0.2');
 
       let goaways = 0;
+      const flooding: http2.ClientHttp2Session[] = [];
       for (let i = 0; i < CONNECTIONS; i++) {
         const session = connectH2c(proxy.port);
         session.on('goaway', () => (goaways += 1));
         sessions.push(session);
+        flooding.push(session);
       }
       const started = Date.now();
       const flood = Promise.all(
-        sessions.slice(1).map((session) => floodResets(session, authority, STREAMS_PER_CONNECTION)),
+        flooding.map((session) => floodResets(session, authority, STREAMS_PER_CONNECTION)),
       );
-      await cancelAfterBegin('127.0.0.2', 'during-flood');
+      await cancelAfterBegin(besideFlood, 'during-flood');
       await flood;
       const floodSeconds = (Date.now() - started) / 1000;
       assert.equal(goaways, 0, 'the flood stays under nghttp2 limits, so every stream is observed');
@@ -126,7 +148,14 @@ describe('recording under floods', () => {
       const summaries = records.filter((r) => r.event === 'earlyResets');
       for (const summary of summaries) assertValidRecord(summary);
       const fullFlows = records.filter(isFloodFlow).length;
-      assert.ok(fullFlows <= 200, `${fullFlows} flood streams recorded in full (threshold 100)`);
+      // Whether a stream is summarised is decided by its headers, and its reset is counted
+      // when the proxy handles it: streams whose headers came before the count passed the
+      // threshold are recorded in full. A quiet machine records about 103; beside two busy
+      // processes 101 to 202 were seen. Recorded stream by stream, the flood would be 10,000.
+      assert.ok(
+        fullFlows <= 5 * EARLY_RESET_FLOOD_THRESHOLD,
+        `${fullFlows} flood streams recorded in full (threshold ${EARLY_RESET_FLOOD_THRESHOLD})`,
+      );
       const perConnection = new Map<string, JsonRecord[]>();
       for (const summary of summaries) {
         const id = (summary.connection as JsonRecord).id as string;
@@ -177,6 +206,7 @@ describe('recording under floods', () => {
       for (const session of sessions) session.destroy();
       await proxy.stop();
       await upstream.close();
+      await beside.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { request, startH2Server } from '../helpers/h2-peers.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startProxy } from '../helpers/start-proxy.js';
-import { settleWithin } from '../helpers/wait.js';
+import { settleWithin, waitForValue } from '../helpers/wait.js';
 import { grpcMessage } from './hostile-harness.js';
 
 /** A FIFO in a fresh temporary directory (also the place for a certs directory). */
@@ -63,32 +63,42 @@ describe('shutdown that cannot flush', () => {
 
   test('SIGTERM during a start-up stuck in the kernel (an --upstream-ca FIFO) still ends it', async () => {
     const { dir, fifo } = await makeFifo('ca.fifo');
-    try {
-      // Reading a FIFO nobody writes blocks a thread-pool thread for good, and Node's exit joins
-      // the thread pool: process.exit alone would never return.
-      // The signal must come once start-up is blocked on the FIFO; a loaded machine may take
-      // longer than the first delay to get there (the CLI then exits 1 before reading it), so
-      // the signal is sent later until it lands while the read is stuck.
-      let stuck: Awaited<ReturnType<typeof runCli>> | null = null;
-      for (const delayMs of [1500, 4000, 10_000]) {
-        const result = await runCli(
-          ['--listen', '127.0.0.1:0', '--certs-dir', join(dir, 'certs'), '--upstream-ca', fifo],
-          { terminateAfterMs: delayMs, killAfterMs: delayMs + 10_000 },
-        );
-        assert.equal(result.killed, false, `the test had to kill it; stderr:\n${result.stderr}`);
-        if (result.signal === 'SIGKILL') {
-          stuck = result;
-          break;
+    // A write end opened once grpctap has the FIFO open for reading (until then a non-blocking
+    // open fails with ENXIO), and held open without writing: its read then blocks a thread-pool
+    // thread for good, and Node's exit joins the thread pool, so process.exit alone would never
+    // return. The FIFO is read inside start-up, after the signal handlers are installed.
+    let writer: number | undefined;
+    const reading = waitForValue(
+      () => {
+        try {
+          writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+          return writer;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENXIO') return undefined;
+          throw error;
         }
-        assert.equal(result.code, 1, `a signal during start-up exits 1; stderr:\n${result.stderr}`);
-      }
-      assert.ok(stuck !== null, 'it ends itself with SIGKILL while the read is stuck');
+      },
+      'grpctap to open the --upstream-ca FIFO',
+      30_000,
+    );
+    try {
+      const stuck = await runCli(
+        ['--listen', '127.0.0.1:0', '--certs-dir', join(dir, 'certs'), '--upstream-ca', fifo],
+        { terminateWhen: reading, killAfterMs: 40_000 },
+      );
+      assert.equal(stuck.killed, false, `the test had to kill it; stderr:\n${stuck.stderr}`);
+      assert.equal(
+        stuck.signal,
+        'SIGKILL',
+        `it ends itself with SIGKILL; stderr:\n${stuck.stderr}`,
+      );
       assert.ok((stuck.afterTerminateMs ?? Infinity) < 3000, `${stuck.afterTerminateMs} ms`);
       assert.match(
         stuck.stderr,
         /grpctap: SIGTERM during start-up: exiting before listening, nothing was recorded\ngrpctap: 1 file operation is blocked in the kernel \(a FIFO without a peer, a hung file system\); ending with SIGKILL\n$/,
       );
     } finally {
+      if (writer !== undefined) closeSync(writer);
       await rm(dir, { recursive: true, force: true });
     }
   });

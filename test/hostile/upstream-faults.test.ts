@@ -5,11 +5,12 @@
  * status naming the cause, its flow ends with an `error` end record, and the rest goes on.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import forge from 'node-forge';
@@ -20,12 +21,17 @@ import { type HostileRig, startHostileRig } from './hostile-rig.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** A `localhost` leaf from the test CA whose validity ended yesterday. */
+/**
+ * A `localhost` leaf from the test CA whose validity ended yesterday. The key is generated off the
+ * event loop: the proxy closes a client that leaves its PING unanswered for `--handshake-timeout`
+ * (1 s here), and a synchronous RSA key takes that long on a loaded machine.
+ */
 async function mintExpiredLeaf(pkiDir: string): Promise<{ certPem: string; keyPem: string }> {
   const caCert = forge.pki.certificateFromPem(await readFile(join(pkiDir, 'ca.pem'), 'utf8'));
   const caKey = forge.pki.privateKeyFromPem(await readFile(join(pkiDir, 'ca-key.pem'), 'utf8'));
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(
     publicKey.export({ type: 'spki', format: 'pem' }) as string,
@@ -205,11 +211,13 @@ describe('upstream faults', () => {
   });
 
   test('an untrusted or expired upstream certificate: UNAVAILABLE naming the check', async () => {
-    await rig.survive(async () => {
-      const stranger = await createTestPki();
-      const untrusted = await startH2Server(() => {}, stranger.localhost);
-      const expired = await startH2Server(() => {}, await mintExpiredLeaf(rig.pki.dir));
-      try {
+    // Certificates are made before the healthy call opens: forge's signing holds the event loop,
+    // and the healthy call's client must keep answering the proxy's PINGs.
+    const stranger = await createTestPki();
+    const untrusted = await startH2Server(() => {}, stranger.localhost);
+    const expired = await startH2Server(() => {}, await mintExpiredLeaf(rig.pki.dir));
+    try {
+      await rig.survive(async () => {
         const cases = [
           {
             port: untrusted.port,
@@ -229,12 +237,12 @@ describe('upstream faults', () => {
           assert.equal(errorOf(end).code, 'UPSTREAM_TLS_VERIFY_FAILED');
         }
         await rig.proxy.waitForStderr(/certificate has expired/);
-      } finally {
-        await untrusted.close();
-        await expired.close();
-        await stranger.remove();
-      }
-    });
+      });
+    } finally {
+      await untrusted.close();
+      await expired.close();
+      await stranger.remove();
+    }
   });
 
   test('an upstream reset mid-response reaches the client and the record', async () => {
@@ -284,6 +292,10 @@ describe('upstream faults', () => {
 
   test('a stalled upstream: the client deadline still fires and the upstream stream is cancelled', async () => {
     await rig.survive(async () => {
+      // An earlier case drops the upstream connection. With a new one to open, a loaded machine
+      // can spend the whole deadline before the call reaches the upstream, leaving no upstream
+      // stream to cancel; one call first gets the proxy connected again.
+      assert.equal((await callRaw(faultyClient, '/fault.Svc/Warm')).toString(), 'ok');
       const before = stalled.length;
       const error = await failure(
         callRaw(faultyClient, '/fault.Svc/Stall', { deadline: Date.now() + 300 }),
@@ -291,7 +303,8 @@ describe('upstream faults', () => {
       assert.equal(error.code, grpc.status.DEADLINE_EXCEEDED);
       const end = await endOf('/fault.Svc/Stall');
       assert.deepEqual([errorOf(end).code, errorOf(end).side], ['CANCEL', 'client']);
-      const upstreamSide = stalled[before] as http2.ServerHttp2Stream;
+      const upstreamSide = stalled[before];
+      assert.ok(upstreamSide, 'the call reached the upstream before its deadline');
       await waitUntil(() => upstreamSide.closed, 'the upstream stream to be cancelled');
       assert.equal(upstreamSide.rstCode, http2.constants.NGHTTP2_CANCEL);
     });

@@ -196,17 +196,12 @@ describe('streaming bodies', () => {
       request.once('response', resolve),
     );
     let received = '';
-    const waiters: (() => void)[] = [];
     response.on('data', (chunk: Buffer) => {
       received += chunk.toString();
-      for (const wake of waiters.splice(0)) wake();
     });
-    const waitFor = async (text: string): Promise<void> => {
-      while (!received.includes(text)) await new Promise<void>((resolve) => waiters.push(resolve));
-    };
     for (let round = 0; round < 5; round++) {
       request.write(`ping-${round}`);
-      await waitFor(`echo:ping-${round};`);
+      await waitUntil(() => received.includes(`echo:ping-${round};`), `the echo of ping-${round}`);
       assert.ok(!received.includes('bye'), 'the response is still open');
     }
     const ended = new Promise<void>((resolve) => response.once('end', resolve));
