@@ -238,7 +238,7 @@ function buildFlow(
       kind: 'end',
       flowId,
       time: time + flow.duration,
-      sequence: sequence++,
+      sequence,
       direction: 'receive',
       status,
       statusName: null,
