@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import pg from 'pg';
+import { STORE_LOCK_KEY } from '../../src/store/prepare-store.js';
 import {
   ECHO_PROTO,
   EchoClient,
@@ -237,5 +239,40 @@ describe('the flow store in PostgreSQL, written by two proxies', { skip }, () =>
       (list) => list.length === 1,
       'the cancelled flow',
     );
+  });
+
+  // Last: the pruning proxy deletes every finished flow the tests above stored.
+  test('pruning waits for the store lock another process holds, then deletes old flows', async () => {
+    const finished = await listStoredFlows(postgres.url, 'state!=active');
+    assert.ok(finished.length > 0, 'the tests above left finished flows');
+    const holder = new pg.Client({ connectionString: postgres.url });
+    await holder.connect();
+    let pruner: ProxyProcess | null = null;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [STORE_LOCK_KEY]);
+      pruner = await startProxy({ args: ['--store', store, '--store-max-age', '1s'] });
+      await waitUntil(async () => {
+        const { rows } = await holder.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'grpctap' AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+        );
+        return (rows[0] as { n: number }).n === 1;
+      }, 'the pruning proxy to wait for the store lock');
+      assert.equal(
+        (await listStoredFlows(postgres.url, 'state!=active')).length,
+        finished.length,
+        'nothing is deleted while the lock is held',
+      );
+      await holder.query('COMMIT');
+      await waitForStoredFlows(
+        postgres.url,
+        'state!=active',
+        (list) => list.length === 0,
+        'the finished flows to be pruned',
+      );
+    } finally {
+      await holder.end();
+      await pruner?.stop();
+    }
   });
 });
