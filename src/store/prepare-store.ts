@@ -70,9 +70,7 @@ export async function prepareStore(
   const found = await check();
   if (found.kind === 'store' && found.version === SCHEMA_VERSION) return;
   await connection.transaction(async () => {
-    if (connection.dialect === 'postgres') {
-      await connection.run('SELECT pg_advisory_xact_lock(?)', [STORE_LOCK_KEY]);
-    }
+    await lockStore(connection);
     const current = await check();
     if (current.kind === 'empty') {
       for (const statement of createSchemaStatements(connection.dialect)) {
@@ -102,3 +100,14 @@ export async function prepareStore(
 
 /** The PostgreSQL advisory lock that serialises store creation, migration and pruning. */
 export const STORE_LOCK_KEY = 0x67746170;
+
+/**
+ * Takes the store's lock until the current transaction ends, so several processes writing into
+ * one PostgreSQL database create, migrate and prune it one at a time. SQLite needs none: its
+ * writers take turns anyway.
+ */
+export async function lockStore(connection: SqlConnection): Promise<void> {
+  if (connection.dialect === 'postgres') {
+    await connection.run('SELECT pg_advisory_xact_lock(?)', [STORE_LOCK_KEY]);
+  }
+}

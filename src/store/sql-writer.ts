@@ -2,6 +2,7 @@ import type { HeaderList } from '../http2/channel-event.js';
 import type { SqlConnection, SqlValue } from './sql-connection.js';
 import type { GrpcDataOp, GrpcFlowOp, GrpcStartOp, HttpOp, StoreOp } from './store-op.js';
 import { messageSearchText, searchableHeaderValue } from './message-search-text.js';
+import { lockStore } from './prepare-store.js';
 
 /** Retention: the oldest flows go first once either limit is passed (null: no limit). */
 export interface RetentionLimits {
@@ -432,6 +433,7 @@ async function pruneStore(
   if (limits.maxAgeMs !== null) {
     const cutoff = now - limits.maxAgeMs;
     deleted += await connection.transaction(async () => {
+      await lockStore(connection);
       const count = await deleteFlows(connection, `started_at < ? AND ${NOT_OURS_ACTIVE}`, [
         cutoff,
         origin,
@@ -448,13 +450,14 @@ async function pruneStore(
     for (let round = 0; round < 32; round++) {
       const size = await connection.sizeBytes();
       if (size <= max) break;
-      const count = await connection.transaction(() =>
-        deleteFlows(
+      const count = await connection.transaction(async () => {
+        await lockStore(connection);
+        return deleteFlows(
           connection,
           `id IN (SELECT id FROM flows WHERE state <> 'active' ORDER BY started_at LIMIT ${batch})`,
           [],
-        ),
-      );
+        );
+      });
       if (count === 0) break;
       deleted += count;
       await connection.reclaim();
