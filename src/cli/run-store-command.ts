@@ -68,6 +68,9 @@ async function runFlows(
     return 0;
   }
   const stop = interrupted();
+  log(
+    `following ${redactStoreLocation(options.store)}: matching flows are printed as they finish (Ctrl-C ends)`,
+  );
   let next = mark;
   let heading = rows.length === 0;
   while (!stop.stopped()) {

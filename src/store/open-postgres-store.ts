@@ -68,8 +68,11 @@ export async function openPostgresStore(url: string, create: boolean): Promise<S
       }
     },
     async sizeBytes() {
+      // PostgreSQL's files do not shrink after a DELETE (autovacuum only makes the space
+      // reusable), so the size retention counts is the data kept: what was written per flow,
+      // and the records of no flow.
       const { rows } = await client.query(
-        "SELECT pg_total_relation_size('flows') + pg_total_relation_size('events') + pg_total_relation_size('flow_headers') AS size",
+        'SELECT (SELECT COALESCE(SUM(stored_bytes), 0) FROM flows) + (SELECT COALESCE(SUM(LENGTH(line)), 0) FROM events WHERE flow_id IS NULL) AS size',
       );
       return Number((rows[0] as { size: unknown }).size);
     },

@@ -32,6 +32,22 @@ interface Delta {
   responseMessages: number;
   requestBytes: number;
   responseBytes: number;
+  /** Bytes of the rows written for the flow (`stored_bytes`, what size retention counts). */
+  storedBytes: number;
+}
+
+/** What a row costs beyond its values, roughly (row header, index entries). */
+const ROW_OVERHEAD = 48;
+
+function sizeOfRow(row: readonly SqlValue[], from: number, to: number): number {
+  let bytes = ROW_OVERHEAD;
+  for (let i = from; i < to; i++) {
+    const value = row[i];
+    if (typeof value === 'string') bytes += value.length;
+    else if (value instanceof Uint8Array) bytes += value.byteLength;
+    else if (value !== null && value !== undefined) bytes += 8;
+  }
+  return bytes;
 }
 
 function placeholders(rows: number, width: number): string {
@@ -74,29 +90,51 @@ export function createSqlWriter(
       );
     }
   };
+  const deltaOf = (flowId: string): Delta => {
+    let delta = deltas.get(flowId);
+    if (delta === undefined) {
+      delta = {
+        requestMessages: 0,
+        responseMessages: 0,
+        requestBytes: 0,
+        responseBytes: 0,
+        storedBytes: 0,
+      };
+      deltas.set(flowId, delta);
+    }
+    return delta;
+  };
   const flushDelta = async (flowId: string): Promise<void> => {
     const delta = deltas.get(flowId);
     if (delta === undefined) return;
     deltas.delete(flowId);
     await connection.run(
-      'UPDATE flows SET request_messages = request_messages + ?, response_messages = response_messages + ?, request_bytes = request_bytes + ?, response_bytes = response_bytes + ? WHERE id = ?',
+      'UPDATE flows SET request_messages = request_messages + ?, response_messages = response_messages + ?, request_bytes = request_bytes + ?, response_bytes = response_bytes + ?, stored_bytes = stored_bytes + ? WHERE id = ?',
       [
         delta.requestMessages,
         delta.responseMessages,
         delta.requestBytes,
         delta.responseBytes,
+        delta.storedBytes,
         flowId,
       ],
     );
   };
   const addEvent = (...row: SqlValue[]): void => {
     for (const value of row) events.push(value);
+    const flowId = row[0];
+    if (typeof flowId === 'string') deltaOf(flowId).storedBytes += sizeOfRow(row, 1, row.length);
   };
   const addHeaders = (flowId: string, part: string, list: HeaderList): void => {
-    for (const [name, value] of list)
+    let bytes = 0;
+    for (const [name, value] of list) {
       headers.push(flowId, part, name.toLowerCase(), searchableHeaderValue(value));
+      bytes += ROW_OVERHEAD + name.length + value.length;
+    }
+    if (bytes > 0) deltaOf(flowId).storedBytes += bytes;
   };
   const insertFlow = async (row: readonly SqlValue[]): Promise<void> => {
+    deltaOf(String(row[0])).storedBytes += sizeOfRow(row, 0, row.length);
     await connection.run(
       `INSERT INTO flows (${FLOW_COLUMNS}) VALUES ${placeholders(1, FLOW_WIDTH)} ON CONFLICT (id) DO NOTHING`,
       row,
@@ -154,11 +192,7 @@ export function createSqlWriter(
     ]);
   };
   const grpcData = (op: GrpcDataOp): void => {
-    let delta = deltas.get(op.flowId);
-    if (delta === undefined) {
-      delta = { requestMessages: 0, responseMessages: 0, requestBytes: 0, responseBytes: 0 };
-      deltas.set(op.flowId, delta);
-    }
+    const delta = deltaOf(op.flowId);
     const bytes = op.raw?.byteLength ?? 5 + op.wireLength;
     if (op.direction === 'send') {
       delta.requestMessages += 1;
@@ -408,10 +442,18 @@ async function deleteFlows(
   where: string,
   params: readonly SqlValue[],
 ): Promise<number> {
-  const ids = await connection.all(`SELECT id FROM flows WHERE ${where}`, params);
+  const rows = await connection.all(`SELECT id FROM flows WHERE ${where}`, params);
+  return deleteFlowIds(
+    connection,
+    rows.map((row) => String(row.id)),
+  );
+}
+
+/** Deletes the flows with these ids, with their events and headers. */
+async function deleteFlowIds(connection: SqlConnection, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
   for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500).map((row) => String(row.id));
+    const chunk = ids.slice(i, i + 500);
     const list = chunk.map(() => '?').join(', ');
     await connection.run(`DELETE FROM events WHERE flow_id IN (${list})`, chunk);
     await connection.run(`DELETE FROM flow_headers WHERE flow_id IN (${list})`, chunk);
@@ -444,26 +486,29 @@ async function pruneStore(
   }
   if (limits.maxSizeBytes !== null) {
     const max = limits.maxSizeBytes;
-    // Deletes the oldest finished flows in batches sized from what a flow took so far, and
-    // measures again, a bounded number of rounds per call (the next call goes on).
-    let batch = 16;
-    for (let round = 0; round < 32; round++) {
+    // Deletes the oldest finished flows whose stored bytes cover the excess, measures again, and
+    // goes on a bounded number of rounds (the next check continues): what is written for a flow
+    // underestimates its share of a file a little (pages, indexes), never by much.
+    for (let round = 0; round < 16; round++) {
       const size = await connection.sizeBytes();
       if (size <= max) break;
       const count = await connection.transaction(async () => {
         await lockStore(connection);
-        return deleteFlows(
-          connection,
-          `id IN (SELECT id FROM flows WHERE state <> 'active' ORDER BY started_at LIMIT ${batch})`,
-          [],
+        const oldest = await connection.all(
+          "SELECT id, stored_bytes FROM flows WHERE state <> 'active' ORDER BY started_at, id LIMIT 5000",
         );
+        const ids: string[] = [];
+        let covered = 0;
+        for (const row of oldest) {
+          if (covered >= size - max) break;
+          ids.push(String(row.id));
+          covered += Math.max(1, Number(row.stored_bytes));
+        }
+        return deleteFlowIds(connection, ids);
       });
       if (count === 0) break;
       deleted += count;
       await connection.reclaim();
-      const after = await connection.sizeBytes();
-      const perFlow = Math.max(1, (size - after) / count);
-      batch = Math.min(10_000, Math.max(16, Math.ceil(((after - max) / perFlow) * 1.1)));
     }
   }
   return deleted;

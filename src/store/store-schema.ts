@@ -75,6 +75,7 @@ export function createSchemaStatements(dialect: SqlDialect): string[] {
       request_bytes ${t.integer} NOT NULL DEFAULT 0,
       response_bytes ${t.integer} NOT NULL DEFAULT 0,
       lost_events ${t.integer} NOT NULL DEFAULT 0,
+      stored_bytes ${t.integer} NOT NULL DEFAULT 0,
       client_address ${t.text},
       client_port ${t.integer},
       origin ${t.text} NOT NULL,

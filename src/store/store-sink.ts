@@ -127,6 +127,7 @@ export async function createStoreSink(options: StoreSinkOptions): Promise<StoreS
     await worker.terminate();
     throw error;
   }
+  // While running, the store thread never keeps the process alive by itself; `close` refs it.
   worker.unref();
 
   return {
@@ -153,6 +154,8 @@ export async function createStoreSink(options: StoreSinkOptions): Promise<StoreS
       }
       reportGap();
       flush();
+      // Until the store thread has committed everything, it keeps the process alive.
+      worker.ref();
       const done = new Promise<void>((resolve) => {
         closed = resolve;
       });

@@ -299,6 +299,28 @@ describe('the flow store, with real gRPC calls through the proxy', () => {
     await promisify(execFile)('sh', ['-n', '-c', script]);
   });
 
+  test('flows --follow prints calls as they finish, until interrupted', async () => {
+    const { metadata } = tagged({ 'x-follow': 'yes' });
+    let following: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      following = resolve;
+    });
+    const follow = runCli(['flows', `${mine} and h.x-follow=yes`, '--follow', '--store', store], {
+      onStderr: (text) => {
+        if (text.includes('following')) following();
+      },
+      terminateOnStdout: /Echo\/Unary\s+NOT_FOUND/,
+      killAfterMs: 60_000,
+    });
+    await ready;
+    // Only now is there a matching call: the follower can have seen it only by following.
+    await callUnary(rig.client, { status: 5 }, metadata).catch(() => undefined);
+    const run = await follow;
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.killed, false);
+    assert.match(run.stdout, /^TIME\s+FLOW\s+CALL.*\n.*Echo\/Unary\s+NOT_FOUND/);
+  });
+
   test('a bad filter is a usage error naming its column', async () => {
     const run = await runStoreCli(store, ['flows', 'status=OK and (method=X']);
     assert.equal(run.code, 2);

@@ -10,6 +10,10 @@ export interface RunCliOptions {
   readonly terminateOn?: RegExp;
   /** Sends SIGTERM after this many ms if the CLI is still running. */
   readonly terminateAfterMs?: number;
+  /** Called with stderr so far, on each chunk of it. */
+  readonly onStderr?: (stderr: string) => void;
+  /** Sends SIGTERM once stdout matches (e.g. a line `flows --follow` printed). */
+  readonly terminateOnStdout?: RegExp;
   /** Sends SIGTERM once this resolves (a sign the CLI reached the state under test). */
   readonly terminateWhen?: Promise<unknown>;
   /** Sends SIGKILL after this many ms (default 30 s); the result then says `killed: true`. */
@@ -48,9 +52,11 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
   };
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
+    if (options.terminateOnStdout?.test(stdout)) terminate();
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
+    options.onStderr?.(stderr);
     if (options.terminateOn?.test(stderr)) terminate();
   });
   const termTimer =
