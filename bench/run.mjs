@@ -15,7 +15,7 @@ import { parseOptions } from './lib/options.mjs';
 import { ensureBackendCertificate, ensureCommands } from './lib/prerequisites.mjs';
 import { resetPeak, snapshotProcess } from './lib/proc-stats.mjs';
 import { createProcessGroup } from './lib/processes.mjs';
-import { countRecords, truncateFiles, waitUntilStill } from './lib/record-file.mjs';
+import { countOutputs, resetOutputs, settleOutputs } from './lib/record-file.mjs';
 import { format } from './lib/report.mjs';
 import { describeMachine, formatRunReport } from './lib/run-report.mjs';
 import { measureSlowReader } from './lib/slow-reader.mjs';
@@ -63,9 +63,9 @@ async function checkTarget(ctx, target) {
   const run = await ctx.group.run(argv, { cpus: ctx.clientCpus, timeoutMs: 60_000 });
   const out = parseLastJson(run.stdout) ?? { ok: false, error: run.stderr.trim().slice(-300) };
   if (out.ok && target.files) {
-    await waitUntilStill(target.files.record);
-    const records = countRecords(target.files.record);
-    truncateFiles([target.files.record, target.files.tail]);
+    await settleOutputs(target.files);
+    const records = countOutputs(target.files);
+    resetOutputs(target.files);
     // Six calls: 3 unary, 2 bulk streams, 1 paced; one data record per message either way.
     if (records.flows !== out.calls || records.okEnds !== out.calls) {
       return { ok: false, error: `record file: ${records.flows} flows for ${out.calls} calls` };
@@ -86,7 +86,7 @@ async function measureHandshakes(ctx, target) {
   const out = parseLastJson(run.stdout) ?? { ok: false, error: run.stderr.trim().slice(-300) };
   const after = snapshotProcess(pid);
   if (after) out.proxyPeakMiB = reset ? after.peakMiB : after.rssMiB;
-  if (target.files) truncateFiles([target.files.record, target.files.tail]);
+  if (target.files) resetOutputs(target.files);
   return out;
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { GRPC_HEADERS, parseH2loadOutput, readLatencies } from './h2load.mjs';
 import { encodeMessage } from './lpm.mjs';
 import { resetPeak, snapshotProcess } from './proc-stats.mjs';
-import { countRecords, truncateFiles, waitUntilStill } from './record-file.mjs';
+import { countOutputs, resetOutputs, settleOutputs } from './record-file.mjs';
 
 const PROBE = path.join(import.meta.dirname, '..', 'probe.mjs');
 
@@ -170,7 +170,7 @@ export async function measure(ctx, target, scenario) {
   else result = await runPaced(ctx, target);
   const backendCpuAfter = snapshotProcess(ctx.backend.child.pid);
   // grpctap writes records asynchronously: let it finish, so their cost counts.
-  if (target.files) await waitUntilStill(target.files.record);
+  if (target.files) await settleOutputs(target.files);
   const after = snapshotProcess(pid);
   const backendAfter = await readBackendStats(ctx.backend.child);
   const wallSeconds = (backendCpuAfter.at - backendCpuBefore.at) / 1000;
@@ -193,13 +193,13 @@ export async function measure(ctx, target, scenario) {
     }
   }
   if (target.files) {
-    result.records = countRecords(target.files.record);
+    result.records = countOutputs(target.files);
     result.recordsOk = checkRecords(scenario, result, served ?? 0);
     if (!result.recordsOk) {
       result.ok = false;
       result.note = `${result.note ?? ''} records do not match the calls`.trim();
     }
-    truncateFiles([target.files.record, target.files.tail]);
+    resetOutputs(target.files);
   }
   result.served = served;
   return result;

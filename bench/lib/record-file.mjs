@@ -4,6 +4,7 @@
  * rather than parsing hundreds of MiB of JSON.
  */
 import { closeSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,5 +89,92 @@ export function truncateFiles(files) {
     } catch {
       // Not created yet.
     }
+  }
+}
+
+/**
+ * The flow store of the `grpctap-store` target, read with better-sqlite3 beside the proxy (WAL:
+ * reading never blocks its writer). Counts are taken over what was stored since the last reset,
+ * in the same shape as `countRecords`, so the same checks apply.
+ */
+const require = createRequire(import.meta.url);
+
+function openStore(file) {
+  const Database = require('better-sqlite3');
+  return new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+}
+
+function storeMark(file) {
+  let db;
+  try {
+    db = openStore(file);
+    return Number(db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get().id);
+  } catch {
+    return 0;
+  } finally {
+    db?.close();
+  }
+}
+
+/** Resolves once no event has been stored for `quietMs` (the store thread commits in batches). */
+export async function waitUntilStoreStill(file, quietMs = 300, timeoutMs = 15_000) {
+  const start = performance.now();
+  let mark = storeMark(file);
+  let since = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    await sleep(50);
+    const now = storeMark(file);
+    if (now !== mark) {
+      mark = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return mark;
+  }
+  return mark;
+}
+
+const storeBases = new Map();
+
+/** What the store holds since the last `resetStoreCounts`, as `countRecords` counts a file. */
+export function countStore(file) {
+  const base = storeBases.get(file) ?? 0;
+  const db = openStore(file);
+  try {
+    const count = (sql) => Number(db.prepare(sql).get(base).n);
+    return {
+      bytes: statSync(file).size + sizeOf(`${file}-wal`),
+      lines: count('SELECT COUNT(*) AS n FROM events WHERE id > ?'),
+      starts: count("SELECT COUNT(*) AS n FROM events WHERE id > ? AND kind = 'start'"),
+      data: count("SELECT COUNT(*) AS n FROM events WHERE id > ? AND kind = 'data'"),
+      ends: count("SELECT COUNT(*) AS n FROM events WHERE id > ? AND kind = 'end'"),
+      flows: count("SELECT COUNT(*) AS n FROM events WHERE id > ? AND kind = 'flow'"),
+      okEnds: count(
+        `SELECT COUNT(*) AS n FROM flows WHERE status = 0 AND state = 'complete' AND id IN (SELECT flow_id FROM events WHERE id > ? AND kind = 'flow')`,
+      ),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Starts counting afresh from what the store holds now (the rows stay). */
+export function resetStoreCounts(file) {
+  storeBases.set(file, storeMark(file));
+}
+
+/** Waits for a grpctap target's outputs to settle: its record file, or its store. */
+export function settleOutputs(files) {
+  return files.store ? waitUntilStoreStill(files.store) : waitUntilStill(files.record);
+}
+
+export function countOutputs(files) {
+  return files.store ? countStore(files.store) : countRecords(files.record);
+}
+
+export function resetOutputs(files) {
+  if (files.store) {
+    resetStoreCounts(files.store);
+    truncateFiles([files.tail]);
+  } else {
+    truncateFiles([files.record, files.tail]);
   }
 }

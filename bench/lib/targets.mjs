@@ -17,6 +17,7 @@ export const TARGET_NAMES = [
   'grpctap-h2c',
   'nghttpx-h2c',
   'grpctap-b',
+  'grpctap-store',
 ];
 export const DEFAULT_TARGETS = ['direct', 'grpctap', 'nghttpx', 'mitmproxy'];
 
@@ -32,6 +33,8 @@ export const TARGET_DESCRIPTIONS = {
   'grpctap-h2c': 'grpctap --reverse, h2c → h2c, same outputs as grpctap',
   'nghttpx-h2c': 'nghttpx, h2c → h2c',
   'grpctap-b': 'as grpctap, but the build given with `--compare` (A/B in one run)',
+  'grpctap-store':
+    'grpctap --reverse, TLS → TLS, the default outputs: the flow store (SQLite) and the text tail to a file; no NDJSON',
 };
 
 /** Commands each target needs on PATH. */
@@ -105,6 +108,9 @@ function readShebang(main) {
  * `--cpu-prof`).
  */
 export async function startGrpctap(ctx, { label, useTls, files, main = ctx.grpctapMain }) {
+  const outputs = files.store
+    ? ['--output', 'text', '--store', files.store]
+    : ['--output', 'json', '--record', files.record, '--store', 'none'];
   mkdirSync(path.dirname(files.tail), { recursive: true });
   const upstream = useTls
     ? `https://127.0.0.1:${ctx.backend.tls}`
@@ -122,10 +128,7 @@ export async function startGrpctap(ctx, { label, useTls, files, main = ctx.grpct
     '--reverse',
     upstream,
     '--upstream-insecure',
-    '--output',
-    'json',
-    '--record',
-    files.record,
+    ...outputs,
   ];
   const child = ctx.group.start(label, argv, {
     cpus: ctx.proxyCpus,
@@ -152,10 +155,16 @@ export async function startTarget(name, ctx) {
     return { ...base, port: tls ? ctx.backend.tls : ctx.backend.h2c, child: null, argv: null };
   }
   if (name.startsWith('grpctap')) {
-    const files = {
-      tail: path.join(ctx.recordDir, `${name}-stdout.ndjson`),
-      record: path.join(ctx.recordDir, `${name}-record.ndjson`),
-    };
+    const files =
+      name === 'grpctap-store'
+        ? {
+            tail: path.join(ctx.recordDir, `${name}-stdout.txt`),
+            store: path.join(ctx.recordDir, `${name}.db`),
+          }
+        : {
+            tail: path.join(ctx.recordDir, `${name}-stdout.ndjson`),
+            record: path.join(ctx.recordDir, `${name}-record.ndjson`),
+          };
     const main = name === 'grpctap-b' ? ctx.compareMain : ctx.grpctapMain;
     if (!main) throw new Error('target grpctap-b needs --compare FILE');
     return { ...base, ...(await startGrpctap(ctx, { label: name, useTls: tls, files, main })) };

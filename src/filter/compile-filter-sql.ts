@@ -62,7 +62,13 @@ export function compileFilterSql(node: FilterNode, dialect: SqlDialect): Compile
         return `EXISTS (SELECT 1 FROM flow_headers h WHERE h.flow_id = f.id AND h.name = ? AND ${test})`;
       }
       case 'msg': {
-        const test = textTest('COALESCE(e.view, e.text)', comparison);
+        // SQLite makes a plain schemaless view again (the store keeps none); PostgreSQL keeps
+        // every view (docs/store.md).
+        const text =
+          dialect === 'sqlite'
+            ? 'COALESCE(e.view, e.text, grpctap_message_text(e.payload, f.content_type))'
+            : 'COALESCE(e.view, e.text)';
+        const test = textTest(text, comparison);
         return `EXISTS (SELECT 1 FROM events e WHERE e.flow_id = f.id AND e.kind IN ('data', 'body') AND ${test})`;
       }
       case 'client': {

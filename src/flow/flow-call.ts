@@ -30,6 +30,12 @@ export interface FlowCall {
   readonly upstream: UpstreamInfo | null;
 }
 
+/** True for the content types whose messages are protobuf: `application/grpc`, `+proto`. */
+export function isProtobufContentType(contentType: string): boolean {
+  const subtype = /^application\/grpc(?:\+([^;\s]*))?/i.exec(contentType)?.[1] ?? 'proto';
+  return subtype.toLowerCase() === 'proto';
+}
+
 /** `FlowCall` as the assembler holds it. */
 export type MutableFlowCall = { -readonly [K in keyof FlowCall]: FlowCall[K] };
 
@@ -39,7 +45,6 @@ export function createFlowCall(
   connection: ConnectionInfo,
   upstream: UpstreamInfo | null,
 ): MutableFlowCall {
-  const subtype = /^application\/grpc(?:\+([^;\s]*))?/i.exec(start.contentType)?.[1] ?? 'proto';
   return {
     flowId: start.flowId,
     service: start.service,
@@ -48,7 +53,7 @@ export function createFlowCall(
     authority: start.authority,
     name: start.service === '' ? start.path : `${start.service}/${start.method}`,
     contentType: start.contentType,
-    protobuf: subtype.toLowerCase() === 'proto',
+    protobuf: isProtobufContentType(start.contentType),
     connection,
     upstream,
   };

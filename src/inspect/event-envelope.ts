@@ -1,4 +1,5 @@
 import type { GrpcData } from '../grpc/grpc-envelope.js';
+import { deriveView } from '../store/derived-view.js';
 import type { EventRow } from '../store/store-reader.js';
 
 /** The 5-byte gRPC prefix of an uncompressed message of `length` bytes, then the message. */
@@ -36,6 +37,15 @@ export interface StoredView {
   readonly typeName?: string;
 }
 
+/** The view stored with a message, or its schemaless view made again (`deriveView`). */
 export function readView(row: EventRow): StoredView | null {
-  return row.view === null ? null : (JSON.parse(row.view) as StoredView);
+  if (row.view !== null) return JSON.parse(row.view) as StoredView;
+  if (row.kind !== 'data') return null;
+  const view = deriveView(
+    row.payload === null ? null : new Uint8Array(row.payload),
+    row.content_type,
+  );
+  return view === null
+    ? null
+    : { decoded: view.decoded, decodedAs: view.decodedAs, anomalies: view.anomalies };
 }

@@ -215,7 +215,7 @@ export function createSqlWriter(
       op.raw,
       op.anomalies,
       op.view,
-      op.view === null ? messageSearchText(null, op.payload) : null,
+      op.view === null && !op.protobuf ? messageSearchText(null, op.payload) : null,
     );
   };
   const grpcFlow = async (op: GrpcFlowOp): Promise<void> => {

@@ -49,8 +49,13 @@ export interface GrpcDataOp {
   readonly raw: Uint8Array | null;
   /** The envelope's anomalies (JSON), null when none. */
   readonly anomalies: string | null;
-  /** The decoded view (JSON of `decoded`, `decodedAs`, `anomalies`, `typeName`), null without one. */
+  /**
+   * The decoded view (JSON of `decoded`, `decodedAs`, `anomalies`, `typeName`) when it cannot be
+   * made again from the payload (`mustKeepView`), else null.
+   */
   readonly view: string | null;
+  /** The call's messages are protobuf (a null view is then the payload's schemaless view). */
+  readonly protobuf: boolean;
 }
 
 /** A call's end: status and trailers, or the error that ended it. */

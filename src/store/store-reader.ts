@@ -55,6 +55,8 @@ export interface EventRow {
   readonly raw: Uint8Array | null;
   readonly anomalies: string | null;
   readonly view: string | null;
+  /** The flow's content type (joined from `flows`), to make a view the store did not keep. */
+  readonly content_type: string | null;
 }
 
 export interface StoreReader {
@@ -133,9 +135,10 @@ export function createStoreReader(connection: SqlConnection, shown: string): Sto
       return asFlow(rows[0] as SqlRow);
     },
     async eventsOf(flowId) {
-      return (await connection.all('SELECT * FROM events WHERE flow_id = ? ORDER BY id', [
-        flowId,
-      ])) as unknown as EventRow[];
+      return (await connection.all(
+        'SELECT e.*, f.content_type AS content_type FROM events e LEFT JOIN flows f ON f.id = e.flow_id WHERE e.flow_id = ? ORDER BY e.id',
+        [flowId],
+      )) as unknown as EventRow[];
     },
     async *exportEvents(filter, pageSize = 500) {
       const { where: clause, params } = where(filter);
@@ -143,7 +146,7 @@ export function createStoreReader(connection: SqlConnection, shown: string): Sto
       let after = 0;
       for (;;) {
         const rows = (await connection.all(
-          `SELECT e.* FROM events e WHERE e.id > ? AND (e.flow_id IN (SELECT f.id FROM flows f WHERE ${clause})${flowless}) ORDER BY e.id LIMIT ${pageSize}`,
+          `SELECT e.*, c.content_type AS content_type FROM events e LEFT JOIN flows c ON c.id = e.flow_id WHERE e.id > ? AND (e.flow_id IN (SELECT f.id FROM flows f WHERE ${clause})${flowless}) ORDER BY e.id LIMIT ${pageSize}`,
           [after, ...params],
         )) as unknown as EventRow[];
         for (const row of rows) yield row;

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { FlowItem, FlowSink } from '../flow/flow-sink.js';
 import { createGapTracker } from '../flow/gap-tracker.js';
 import { encodeGapLine } from '../output/record-line.js';
+import { isPostgresUrl } from './redact-url.js';
 import type { RetentionLimits } from './sql-writer.js';
 import { StoreError } from './store-error.js';
 import type { StoreOp } from './store-op.js';
@@ -55,6 +56,7 @@ export async function createStoreSink(options: StoreSinkOptions): Promise<StoreS
   const gaps = createGapTracker('store');
   const lostByFlow = new Map<string, number>();
   const { maxQueuedBytes } = options;
+  const keepAllViews = isPostgresUrl(options.location);
 
   const post = (message: ToStoreThread, transferList: ArrayBuffer[] = []): void => {
     worker.postMessage(message, transferList);
@@ -135,7 +137,7 @@ export async function createStoreSink(options: StoreSinkOptions): Promise<StoreS
     needs: { httpBodies: true },
     accept(item: FlowItem) {
       if (failed !== null) return;
-      const op = toStoreOp(item);
+      const op = toStoreOp(item, keepAllViews);
       const size = opSize(op);
       // Messages give way first; starts, ends and summaries only far past the cap, so flows stay
       // whole and say what they lost.

@@ -5,6 +5,7 @@ import { assertNever } from '../http2/channel-event.js';
 import { stringifyConnection } from '../output/connection-record.js';
 import { encodeEarlyResetsLine } from '../output/early-resets-record.js';
 import { encodeGrpcItemLine, encodeHttpExchangeLine } from '../output/record-line.js';
+import { mustKeepView } from './derived-view.js';
 import type { StoreOp } from './store-op.js';
 
 /** A decoded view as the store keeps it (and the live tail's `msg` searches it). */
@@ -43,7 +44,7 @@ export function isPlainFrame(
   return Buffer.compare(raw.subarray(5), payload) === 0;
 }
 
-function grpcOp(item: GrpcFlowItem): StoreOp {
+function grpcOp(item: GrpcFlowItem, keepAllViews: boolean): StoreOp {
   const { envelope, call } = item;
   switch (envelope.kind) {
     case 'start':
@@ -88,7 +89,8 @@ function grpcOp(item: GrpcFlowItem): StoreOp {
         payload: envelope.payload === null ? null : own(envelope.payload),
         raw: plain ? null : own(envelope.raw),
         anomalies: envelope.anomalies.length === 0 ? null : JSON.stringify(envelope.anomalies),
-        view: view === null ? null : stringifyView(view),
+        view: view !== null && (keepAllViews || mustKeepView(view)) ? stringifyView(view) : null,
+        protobuf: call.protobuf,
       };
     }
     case 'end':
@@ -124,11 +126,14 @@ function grpcOp(item: GrpcFlowItem): StoreOp {
   }
 }
 
-/** The store op of one pipeline item. */
-export function toStoreOp(item: FlowItem): StoreOp {
+/**
+ * The store op of one pipeline item. `keepAllViews` keeps every decoded view, also those the
+ * store could make again (PostgreSQL, which cannot decode when it is queried).
+ */
+export function toStoreOp(item: FlowItem, keepAllViews = false): StoreOp {
   switch (item.kind) {
     case 'grpc':
-      return grpcOp(item);
+      return grpcOp(item, keepAllViews);
     case 'http': {
       const exchange = item.exchange;
       return {

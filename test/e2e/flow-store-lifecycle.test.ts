@@ -137,9 +137,9 @@ describe('the flow store beside the live tail, shared files and retention', () =
         `h.x-sized=${process.pid}`,
         (list) =>
           list.length > 0 &&
-          list.length < 12 &&
+          list.length < ids.length &&
           list.some((flow) => flow.requestBytes !== 0 && flow.state === 'complete'),
-        'fewer flows than 1 MiB of them',
+        'the oldest flows deleted',
       );
       const newest = await listStoredFlows(store, `h.x-call-id=${last}`);
       assert.equal(newest.length, 1, 'the newest call is kept');

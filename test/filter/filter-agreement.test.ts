@@ -18,13 +18,16 @@ import type { SqlConnection } from '../../src/store/sql-connection.js';
 import { createSqlWriter } from '../../src/store/sql-writer.js';
 import { createStoreReader, type StoreReader } from '../../src/store/store-reader.js';
 import { toStoreOp } from '../../src/store/to-store-op.js';
+import { createMessageDecoder } from '../../src/schema/create-message-decoder.js';
 
 const NOW = Date.parse('2026-12-07T12:00:00Z');
+/** What the proxy decodes with when it has no schemas: every protobuf message gets a view. */
+const DECODER = createMessageDecoder({ registry: null });
 const ORIGIN = 'test/1';
 
 const SERVICES = ['a.Svc', 'b.Other', ''];
 const METHODS = ['Get', 'List', 'Watch'];
-const TEXTS = ['hello', 'needle in', 'ab\u00e9', '', '{"k":1}'];
+const TEXTS = ['hello', 'needle in', 'ab\u00e9', '', '{"k":1}', '\n\x05hello\x10\x07'];
 const HEADERS: HeaderList = [
   ['x-a', '1'],
   ['x-a', '2'],
@@ -44,6 +47,8 @@ interface GeneratedFlow {
   readonly startOffset: number;
   readonly duration: number;
   readonly client: number;
+  /** JSON messages (`application/grpc+json`) instead of protobuf. */
+  readonly json: boolean;
 }
 
 const flowArbitrary: fc.Arbitrary<GeneratedFlow> = fc.record({
@@ -60,6 +65,7 @@ const flowArbitrary: fc.Arbitrary<GeneratedFlow> = fc.record({
   startOffset: fc.integer({ min: 0, max: 3_600_000 }),
   duration: fc.integer({ min: 0, max: 5000 }),
   client: fc.nat(1),
+  json: fc.boolean(),
 });
 
 const VALUES: Readonly<Record<string, readonly string[]>> = {
@@ -75,7 +81,7 @@ const VALUES: Readonly<Record<string, readonly string[]>> = {
   'h.x-a': ['1', '2', '3'],
   'h.x-b': ['v', 'w'],
   'h.x-c': ['"hello world"'],
-  msg: ['needle', 'hello', '"ab\u00e9"', 'k'],
+  msg: ['needle', 'hello', '"ab\u00e9"', 'k', 'schemaless', 'decoded'],
 };
 const PATTERNS = ['^a', 'e', 't$', '[0-9]', 'l+o', '^$', '"\\\\."'];
 const NUMBERS: Readonly<Record<string, readonly string[]>> = {
@@ -202,7 +208,7 @@ function buildFlow(
     method,
     path: service === '' ? '/x' : `/${service}/${method}`,
     authority: flow.client === 0 ? 'h1:1' : 'h2:2',
-    contentType: 'application/grpc',
+    contentType: flow.json ? 'application/grpc+json' : 'application/grpc',
     encoding: null,
     acceptEncoding: null,
     timeout: null,
@@ -268,7 +274,7 @@ function buildFlow(
       durationMs: flow.duration,
     });
   }
-  const items = envelopes.map((envelope) => new GrpcFlowItem(call, envelope, null));
+  const items = envelopes.map((envelope) => new GrpcFlowItem(call, envelope, DECODER));
   const facts = startFacts(items[0] as GrpcFlowItem, ORIGIN);
   for (const item of items) addGrpcItem(facts, item, true);
   // The store answers for a running call with what it has; the predicate does the same when told
@@ -348,6 +354,7 @@ describe('the filter compiled to SQL and the live-tail predicate', () => {
           startOffset: 0,
           duration: 10,
           client: 0,
+          json: false,
         },
         9001,
       ),
