@@ -1,6 +1,6 @@
 import type { HeaderList } from '../http2/channel-event.js';
 import type { SqlConnection, SqlValue } from './sql-connection.js';
-import type { GrpcDataOp, GrpcFlowOp, GrpcStartOp, HttpOp, StoreOp } from './store-op.js';
+import type { GrpcDataOp, GrpcFlowOp, GrpcStartOp, HttpOp, LostOp, StoreOp } from './store-op.js';
 import { messageSearchText, searchableHeaderValue } from './message-search-text.js';
 import { lockStore } from './prepare-store.js';
 
@@ -24,8 +24,19 @@ const EVENT_WIDTH = 14;
 const ROWS_PER_INSERT = 64;
 
 const FLOW_COLUMNS =
-  'id, protocol, state, flow_type, service, method, path, authority, http_version, content_type, timeout, status, status_name, status_message, started_at, ended_at, duration_ms, request_messages, response_messages, request_bytes, response_bytes, client_address, client_port, origin, connection, request_headers, response_headers, trailers, error';
-const FLOW_WIDTH = 29;
+  'id, protocol, state, flow_type, service, method, path, authority, http_version, content_type, timeout, status, status_name, status_message, started_at, ended_at, duration_ms, request_messages, response_messages, request_bytes, response_bytes, client_address, client_port, origin, connection, request_headers, response_headers, trailers, error, stored_bytes';
+const FLOW_WIDTH = 30;
+const FLOW_INDEX: ReadonlyMap<string, number> = new Map(
+  FLOW_COLUMNS.split(', ').map((name, index) => [name, index]),
+);
+/** Flow rows per multi-row INSERT. */
+const FLOWS_PER_INSERT = 32;
+
+/** A flow's row as this batch changes it: a new row to insert, or columns to set on an old one. */
+interface PendingFlow {
+  insert: SqlValue[] | null;
+  readonly set: Map<string, SqlValue>;
+}
 
 interface Delta {
   requestMessages: number;
@@ -104,21 +115,72 @@ export function createSqlWriter(
     }
     return delta;
   };
-  const flushDelta = async (flowId: string): Promise<void> => {
-    const delta = deltas.get(flowId);
-    if (delta === undefined) return;
-    deltas.delete(flowId);
-    await connection.run(
-      'UPDATE flows SET request_messages = request_messages + ?, response_messages = response_messages + ?, request_bytes = request_bytes + ?, response_bytes = response_bytes + ?, stored_bytes = stored_bytes + ? WHERE id = ?',
-      [
-        delta.requestMessages,
-        delta.responseMessages,
-        delta.requestBytes,
-        delta.responseBytes,
-        delta.storedBytes,
+  const pendingFlows = new Map<string, PendingFlow>();
+  const lost: LostOp[] = [];
+  const pendingOf = (flowId: string): PendingFlow => {
+    let pending = pendingFlows.get(flowId);
+    if (pending === undefined) {
+      pending = { insert: null, set: new Map() };
+      pendingFlows.set(flowId, pending);
+    }
+    return pending;
+  };
+  const setColumns = (flowId: string, columns: Readonly<Record<string, SqlValue>>): void => {
+    const pending = pendingOf(flowId);
+    for (const [name, value] of Object.entries(columns)) pending.set.set(name, value);
+  };
+  /**
+   * Writes every flow row the batch touched, once each: a call that started and ended within
+   * the batch (most unary calls) is one INSERT, in rows of `FLOWS_PER_INSERT`; an older flow one
+   * UPDATE with what changed and what to add to its counters.
+   */
+  const flushFlows = async (): Promise<void> => {
+    const inserts: SqlValue[] = [];
+    const ids = new Set([...pendingFlows.keys(), ...deltas.keys()]);
+    for (const flowId of ids) {
+      const pending = pendingFlows.get(flowId);
+      const delta = deltas.get(flowId);
+      const adds: [string, number][] = delta
+        ? [
+            ['request_messages', delta.requestMessages],
+            ['response_messages', delta.responseMessages],
+            ['request_bytes', delta.requestBytes],
+            ['response_bytes', delta.responseBytes],
+            ['stored_bytes', delta.storedBytes],
+          ]
+        : [];
+      if (pending?.insert) {
+        const row = pending.insert;
+        for (const [name, value] of pending.set) row[FLOW_INDEX.get(name) as number] = value;
+        for (const [name, add] of adds) {
+          const index = FLOW_INDEX.get(name) as number;
+          row[index] = Number(row[index] ?? 0) + add;
+        }
+        for (const value of row) inserts.push(value);
+        continue;
+      }
+      const names = [...(pending?.set.keys() ?? [])];
+      const changed = adds.filter(([, add]) => add !== 0);
+      if (names.length === 0 && changed.length === 0) continue;
+      const assignments = [
+        ...names.map((name) => `${name} = ?`),
+        ...changed.map(([name]) => `${name} = ${name} + ?`),
+      ];
+      await connection.run(`UPDATE flows SET ${assignments.join(', ')} WHERE id = ?`, [
+        ...names.map((name) => pending?.set.get(name) ?? null),
+        ...changed.map(([, add]) => add),
         flowId,
-      ],
-    );
+      ]);
+    }
+    pendingFlows.clear();
+    deltas.clear();
+    for (let i = 0; i < inserts.length; i += FLOWS_PER_INSERT * FLOW_WIDTH) {
+      const chunk = inserts.slice(i, i + FLOWS_PER_INSERT * FLOW_WIDTH);
+      await connection.run(
+        `INSERT INTO flows (${FLOW_COLUMNS}) VALUES ${placeholders(chunk.length / FLOW_WIDTH, FLOW_WIDTH)} ON CONFLICT (id) DO NOTHING`,
+        chunk,
+      );
+    }
   };
   const addEvent = (...row: SqlValue[]): void => {
     for (const value of row) events.push(value);
@@ -133,12 +195,10 @@ export function createSqlWriter(
     }
     if (bytes > 0) deltaOf(flowId).storedBytes += bytes;
   };
-  const insertFlow = async (row: readonly SqlValue[]): Promise<void> => {
+  const insertFlow = (row: readonly SqlValue[]): Promise<void> => {
     deltaOf(String(row[0])).storedBytes += sizeOfRow(row, 0, row.length);
-    await connection.run(
-      `INSERT INTO flows (${FLOW_COLUMNS}) VALUES ${placeholders(1, FLOW_WIDTH)} ON CONFLICT (id) DO NOTHING`,
-      row,
-    );
+    pendingOf(String(row[0])).insert = [...row, 0];
+    return Promise.resolve();
   };
 
   const grpcStart = (op: GrpcStartOp): Promise<void> => {
@@ -218,8 +278,11 @@ export function createSqlWriter(
       op.view === null && !op.protobuf ? messageSearchText(null, op.payload) : null,
     );
   };
-  const grpcFlow = async (op: GrpcFlowOp): Promise<void> => {
-    await flushDelta(op.flowId);
+  const grpcFlow = (op: GrpcFlowOp): void => {
+    // The summary's counts are the call's own: they replace what the batch counted so far.
+    const delta = deltaOf(op.flowId);
+    delta.requestMessages = 0;
+    delta.responseMessages = 0;
     addEvent(
       op.flowId,
       'flow',
@@ -236,21 +299,18 @@ export function createSqlWriter(
       null,
       null,
     );
-    await connection.run(
-      'UPDATE flows SET state = ?, flow_type = ?, status = ?, request_messages = ?, response_messages = ?, duration_ms = ?, ended_at = ?, connection = ? WHERE id = ?',
-      [
-        op.state,
-        op.flowType,
-        op.status,
-        op.requestMessages,
-        op.responseMessages,
-        op.durationMs,
-        op.time,
-        op.connection,
-        op.flowId,
-      ],
-    );
+    setColumns(op.flowId, {
+      state: op.state,
+      flow_type: op.flowType,
+      status: op.status,
+      request_messages: op.requestMessages,
+      response_messages: op.responseMessages,
+      duration_ms: op.durationMs,
+      ended_at: op.time,
+      connection: op.connection,
+    });
   };
+
   const http = async (op: HttpOp): Promise<void> => {
     addHeaders(op.flowId, 'request', op.requestHeaders);
     if (op.responseHeaders !== null) addHeaders(op.flowId, 'response', op.responseHeaders);
@@ -362,10 +422,7 @@ export function createSqlWriter(
           null,
           null,
         );
-        await connection.run('UPDATE flows SET response_headers = ? WHERE id = ?', [
-          JSON.stringify(op.headers),
-          op.flowId,
-        ]);
+        setColumns(op.flowId, { response_headers: JSON.stringify(op.headers) });
         return;
       case 'grpcData':
         return grpcData(op);
@@ -387,10 +444,13 @@ export function createSqlWriter(
           null,
           null,
         );
-        await connection.run(
-          'UPDATE flows SET status = ?, status_name = ?, status_message = ?, trailers = ?, error = ? WHERE id = ?',
-          [op.status, op.statusName, op.message, JSON.stringify(op.trailers), op.error, op.flowId],
-        );
+        setColumns(op.flowId, {
+          status: op.status,
+          status_name: op.statusName,
+          status_message: op.message,
+          trailers: JSON.stringify(op.trailers),
+          error: op.error,
+        });
         return;
       case 'grpcFlow':
         return grpcFlow(op);
@@ -415,10 +475,8 @@ export function createSqlWriter(
         );
         return;
       case 'lost':
-        await connection.run('UPDATE flows SET lost_events = lost_events + ? WHERE id = ?', [
-          op.count,
-          op.flowId,
-        ]);
+        // After the batch's flow rows are written: the flow may have started in this batch.
+        lost.push(op);
         return;
     }
   };
@@ -429,7 +487,13 @@ export function createSqlWriter(
         for (const op of ops) await apply(op);
         await flushEvents();
         await flushHeaders();
-        for (const flowId of [...deltas.keys()]) await flushDelta(flowId);
+        await flushFlows();
+        for (const op of lost.splice(0)) {
+          await connection.run('UPDATE flows SET lost_events = lost_events + ? WHERE id = ?', [
+            op.count,
+            op.flowId,
+          ]);
+        }
       });
     },
     prune: (now) => pruneStore(connection, origin, limits, now),

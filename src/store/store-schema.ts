@@ -89,9 +89,6 @@ export function createSchemaStatements(dialect: SqlDialect): string[] {
     'CREATE INDEX IF NOT EXISTS flows_method_status ON flows (method, status)',
     'CREATE INDEX IF NOT EXISTS flows_service ON flows (service)',
     'CREATE INDEX IF NOT EXISTS flows_status ON flows (status)',
-    'CREATE INDEX IF NOT EXISTS flows_state ON flows (state, ended_at)',
-    'CREATE INDEX IF NOT EXISTS flows_authority ON flows (authority)',
-    'CREATE INDEX IF NOT EXISTS flows_duration ON flows (duration_ms)',
     `CREATE TABLE IF NOT EXISTS flow_headers (
       flow_id ${t.text} NOT NULL,
       part ${t.text} NOT NULL,
@@ -99,7 +96,6 @@ export function createSchemaStatements(dialect: SqlDialect): string[] {
       value ${t.text} NOT NULL
     )`,
     'CREATE INDEX IF NOT EXISTS flow_headers_flow ON flow_headers (flow_id)',
-    'CREATE INDEX IF NOT EXISTS flow_headers_name ON flow_headers (name, value)',
     `CREATE TABLE IF NOT EXISTS events (
       id ${t.serial},
       flow_id ${t.text},
@@ -118,7 +114,8 @@ export function createSchemaStatements(dialect: SqlDialect): string[] {
       text ${t.text}
     )`,
     'CREATE INDEX IF NOT EXISTS events_flow ON events (flow_id, id)',
-    'CREATE INDEX IF NOT EXISTS events_time ON events (time)',
+    // Only the records of no flow are pruned by time; flows' events go with their flow.
+    'CREATE INDEX IF NOT EXISTS events_flowless_time ON events (time) WHERE flow_id IS NULL',
   ];
 }
 
