@@ -1,7 +1,8 @@
 /**
  * What the store sink sends its writer (in the worker thread): plain data that survives
  * `postMessage`, one op per pipeline item. JSON fields are already strings, so the writer only
- * binds them; byte arrays are private copies the sink transfers.
+ * binds them; byte arrays are the pipeline's own (never reused), packed into one buffer per
+ * batch when sent (`store-batch.ts`).
  */
 import type { Direction, HeaderList } from '../http2/channel-event.js';
 

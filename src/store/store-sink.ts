@@ -7,7 +7,8 @@ import type { RetentionLimits } from './sql-writer.js';
 import { StoreError } from './store-error.js';
 import type { StoreOp } from './store-op.js';
 import type { FromStoreThread, StoreThreadData, ToStoreThread } from './store-thread-protocol.js';
-import { opSize, toStoreOp, transferablesOf } from './to-store-op.js';
+import { encodeBatch } from './store-batch.js';
+import { opSize, toStoreOp } from './to-store-op.js';
 
 export interface StoreSinkOptions {
   /** An SQLite file path or a `postgres://` URL. */
@@ -50,7 +51,6 @@ export async function createStoreSink(options: StoreSinkOptions): Promise<StoreS
   let closed: (() => void) | null = null;
   let queued = 0;
   let batch: StoreOp[] = [];
-  let transfers: ArrayBuffer[] = [];
   let batchBytes = 0;
   let timer: NodeJS.Timeout | null = null;
   const gaps = createGapTracker('store');
@@ -67,14 +67,13 @@ export async function createStoreSink(options: StoreSinkOptions): Promise<StoreS
       timer = null;
     }
     if (batch.length === 0 || failed !== null) return;
-    post({ type: 'batch', ops: batch, bytes: batchBytes }, transfers);
+    const encoded = encodeBatch(batch);
+    post({ type: 'batch', batch: encoded, bytes: batchBytes }, [encoded.bytes]);
     batch = [];
-    transfers = [];
     batchBytes = 0;
   };
   const enqueue = (op: StoreOp, size: number): void => {
     batch.push(op);
-    transferablesOf(op, transfers);
     batchBytes += size;
     queued += size;
     if (batchBytes >= BATCH_BYTES) flush();

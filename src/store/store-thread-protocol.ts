@@ -1,5 +1,5 @@
 import type { RetentionLimits } from './sql-writer.js';
-import type { StoreOp } from './store-op.js';
+import type { EncodedBatch } from './store-batch.js';
 
 /** What the store thread is started with (`workerData`). */
 export interface StoreThreadData {
@@ -10,7 +10,7 @@ export interface StoreThreadData {
 
 /** From the proxy to the store thread. */
 export type ToStoreThread =
-  | { readonly type: 'batch'; readonly ops: readonly StoreOp[]; readonly bytes: number }
+  | { readonly type: 'batch'; readonly batch: EncodedBatch; readonly bytes: number }
   | { readonly type: 'close' };
 
 /** From the store thread to the proxy. */

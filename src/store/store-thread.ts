@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStoreConnection } from './open-store-connection.js';
+import { decodeBatch } from './store-batch.js';
 import { redactStoreLocation } from './redact-url.js';
 import type { SqlConnection } from './sql-connection.js';
 import { createSqlWriter, type SqlWriter } from './sql-writer.js';
@@ -77,7 +78,8 @@ async function finish(): Promise<void> {
 }
 
 port.on('message', (message: ToStoreThread) => {
-  if (message.type === 'batch') pending.push({ ops: message.ops, bytes: message.bytes });
+  if (message.type === 'batch')
+    pending.push({ ops: decodeBatch(message.batch), bytes: message.bytes });
   else closing = true;
   void drain();
 });

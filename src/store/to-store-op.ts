@@ -18,11 +18,6 @@ export function stringifyView(view: DecodedView): string {
   });
 }
 
-/** A byte array the store thread can own: a copy with its own buffer (transferred, not cloned). */
-function own(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
-}
-
 /** The record line of an item without its newline. */
 function lineOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength - 1).toString('utf8');
@@ -86,8 +81,8 @@ function grpcOp(item: GrpcFlowItem, keepAllViews: boolean): StoreOp {
         compressed: envelope.compressed,
         wireLength: envelope.wireLength,
         length: envelope.length,
-        payload: envelope.payload === null ? null : own(envelope.payload),
-        raw: plain ? null : own(envelope.raw),
+        payload: envelope.payload === null ? null : envelope.payload,
+        raw: plain ? null : envelope.raw,
         anomalies: envelope.anomalies.length === 0 ? null : JSON.stringify(envelope.anomalies),
         view: view !== null && (keepAllViews || mustKeepView(view)) ? stringifyView(view) : null,
         protobuf: call.protobuf,
@@ -159,9 +154,9 @@ export function toStoreOp(item: FlowItem, keepAllViews = false): StoreOp {
         responseHeaders: exchange.responseHeaders,
         trailers: [...exchange.requestTrailers, ...exchange.responseTrailers],
         error: exchange.error === null ? null : JSON.stringify(exchange.error),
-        requestBody: exchange.requestBody === null ? null : own(exchange.requestBody.bytes),
+        requestBody: exchange.requestBody === null ? null : exchange.requestBody.bytes,
         requestBodySize: exchange.requestBody?.size ?? exchange.requestBytes,
-        responseBody: exchange.responseBody === null ? null : own(exchange.responseBody.bytes),
+        responseBody: exchange.responseBody === null ? null : exchange.responseBody.bytes,
         responseBodySize: exchange.responseBody?.size ?? exchange.responseBytes,
         line: lineOf(encodeHttpExchangeLine(exchange)),
       };
@@ -196,16 +191,5 @@ export function opSize(op: StoreOp): number {
       return 64;
     default:
       return 128 + op.line.length;
-  }
-}
-
-/** The byte arrays of an op, to transfer to the store thread. */
-export function transferablesOf(op: StoreOp, into: ArrayBuffer[]): void {
-  if (op.op === 'grpcData') {
-    if (op.payload !== null) into.push(op.payload.buffer as ArrayBuffer);
-    if (op.raw !== null) into.push(op.raw.buffer as ArrayBuffer);
-  } else if (op.op === 'http') {
-    if (op.requestBody !== null) into.push(op.requestBody.buffer as ArrayBuffer);
-    if (op.responseBody !== null) into.push(op.responseBody.buffer as ArrayBuffer);
   }
 }
