@@ -11,10 +11,20 @@ import { ECHO_PROTO } from '../helpers/echo-server.js';
 import { callServerStream, callUnary } from '../helpers/grpc-calls.js';
 import { listStoredFlows, runStoreCli, waitForStoredFlows } from '../helpers/read-store.js';
 import { runCli } from '../helpers/run-cli.js';
+import { fileURLToPath } from 'node:url';
+
+const GRPCURL_STAND_IN = fileURLToPath(new URL('../helpers/grpcurl-stand-in.js', import.meta.url));
 import { waitUntil } from '../helpers/wait.js';
 import { createCallMetadata, type GrpcRig, startGrpcRig } from './grpc-harness.js';
 
 const SERVICE = 'grpctap.test.Echo';
+
+/** The environment without the rig's `grpc_proxy`: a replay goes straight to the upstream. */
+function withoutProxy(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !/^(grpc|https?|all)_proxy$/i.test(name)),
+  );
+}
 
 interface HarEntry {
   request: { method: string; url: string; postData: { text: string } };
@@ -295,8 +305,34 @@ describe('the flow store, with real gRPC calls through the proxy', () => {
     );
     const body = /<<'GRPCTAP_MESSAGES'\n([\s\S]*?)GRPCTAP_MESSAGES\n/.exec(script)?.[1] ?? '';
     assert.equal((JSON.parse(body) as { text: string }).text, "it's here");
-    // The script is valid shell: sh parses it without running anything.
+    // The script is valid shell, and run by sh (grpcurl replaced by a stand-in that takes the
+    // same arguments) it repeats the call against the upstream.
     await promisify(execFile)('sh', ['-n', '-c', script]);
+    const file = join(dir, 'replay.sh');
+    await writeFile(file, script);
+    const replay = await promisify(execFile)(
+      'sh',
+      ['-c', `grpcurl() { "${process.execPath}" "${GRPCURL_STAND_IN}" "$@"; }; . "${file}"`],
+      {
+        env: {
+          ...withoutProxy(process.env),
+          GRPCURL_PROTO: ECHO_PROTO,
+          GRPCURL_CACERT: rig.pki.caPath,
+        },
+      },
+    );
+    assert.equal((JSON.parse(replay.stdout) as { text: string }).text, "it's here");
+    const replayed = await waitForStoredFlows(
+      store,
+      `h.x-replay=yes and state=complete`,
+      (list) => list.length >= 1,
+      'the call',
+    );
+    assert.equal(
+      replayed.length,
+      1,
+      'the replay went to the upstream directly, not through the proxy',
+    );
   });
 
   test('flows --follow prints calls as they finish, until interrupted', async () => {
