@@ -38,6 +38,24 @@ interface PendingFlow {
   readonly set: Map<string, SqlValue>;
 }
 
+/** One `events` row; what is left out is NULL. */
+interface EventValues {
+  readonly flowId: string | null;
+  readonly kind: string;
+  readonly time: number;
+  readonly sequence?: number | null;
+  readonly direction?: string | null;
+  readonly line?: string | null;
+  readonly compressed?: number | null;
+  readonly wireLength?: number | null;
+  readonly length?: number | null;
+  readonly payload?: Uint8Array | null;
+  readonly raw?: Uint8Array | null;
+  readonly anomalies?: string | null;
+  readonly view?: string | null;
+  readonly text?: string | null;
+}
+
 interface Delta {
   requestMessages: number;
   responseMessages: number;
@@ -182,7 +200,23 @@ export function createSqlWriter(
       );
     }
   };
-  const addEvent = (...row: SqlValue[]): void => {
+  const addEvent = (event: EventValues): void => {
+    const row: SqlValue[] = [
+      event.flowId,
+      event.kind,
+      event.sequence ?? null,
+      event.direction ?? null,
+      event.time,
+      event.line ?? null,
+      event.compressed ?? null,
+      event.wireLength ?? null,
+      event.length ?? null,
+      event.payload ?? null,
+      event.raw ?? null,
+      event.anomalies ?? null,
+      event.view ?? null,
+      event.text ?? null,
+    ];
     for (const value of row) events.push(value);
     const flowId = row[0];
     if (typeof flowId === 'string') deltaOf(flowId).storedBytes += sizeOfRow(row, 1, row.length);
@@ -203,22 +237,14 @@ export function createSqlWriter(
 
   const grpcStart = (op: GrpcStartOp): Promise<void> => {
     addHeaders(op.flowId, 'request', op.headers);
-    addEvent(
-      op.flowId,
-      'start',
-      0,
-      'send',
-      op.time,
-      op.line,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-    );
+    addEvent({
+      flowId: op.flowId,
+      kind: 'start',
+      sequence: 0,
+      direction: 'send',
+      time: op.time,
+      line: op.line,
+    });
     return insertFlow([
       op.flowId,
       'grpc',
@@ -261,44 +287,28 @@ export function createSqlWriter(
       delta.responseMessages += 1;
       delta.responseBytes += bytes;
     }
-    addEvent(
-      op.flowId,
-      'data',
-      op.sequence,
-      op.direction,
-      op.time,
-      null,
-      op.compressed ? 1 : 0,
-      op.wireLength,
-      op.length,
-      op.payload,
-      op.raw,
-      op.anomalies,
-      op.view,
-      op.view === null && !op.protobuf ? messageSearchText(null, op.payload) : null,
-    );
+    addEvent({
+      flowId: op.flowId,
+      kind: 'data',
+      sequence: op.sequence,
+      direction: op.direction,
+      time: op.time,
+      compressed: op.compressed ? 1 : 0,
+      wireLength: op.wireLength,
+      length: op.length,
+      payload: op.payload,
+      raw: op.raw,
+      anomalies: op.anomalies,
+      view: op.view,
+      text: op.view === null && !op.protobuf ? messageSearchText(null, op.payload) : null,
+    });
   };
   const grpcFlow = (op: GrpcFlowOp): void => {
     // The summary's counts are the call's own: they replace what the batch counted so far.
     const delta = deltaOf(op.flowId);
     delta.requestMessages = 0;
     delta.responseMessages = 0;
-    addEvent(
-      op.flowId,
-      'flow',
-      null,
-      null,
-      op.time,
-      op.line,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-    );
+    addEvent({ flowId: op.flowId, kind: 'flow', time: op.time, line: op.line });
     setColumns(op.flowId, {
       state: op.state,
       flow_type: op.flowType,
@@ -315,57 +325,28 @@ export function createSqlWriter(
     addHeaders(op.flowId, 'request', op.requestHeaders);
     if (op.responseHeaders !== null) addHeaders(op.flowId, 'response', op.responseHeaders);
     addHeaders(op.flowId, 'trailer', op.trailers);
-    addEvent(
-      op.flowId,
-      'http',
-      null,
-      null,
-      op.time,
-      op.line,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-    );
+    addEvent({ flowId: op.flowId, kind: 'http', time: op.time, line: op.line });
     if (op.requestBody !== null) {
-      addEvent(
-        op.flowId,
-        'body',
-        null,
-        'send',
-        op.time,
-        null,
-        null,
-        null,
-        op.requestBodySize,
-        op.requestBody,
-        null,
-        null,
-        null,
-        messageSearchText(null, op.requestBody),
-      );
+      addEvent({
+        flowId: op.flowId,
+        kind: 'body',
+        direction: 'send',
+        time: op.time,
+        length: op.requestBodySize,
+        payload: op.requestBody,
+        text: messageSearchText(null, op.requestBody),
+      });
     }
     if (op.responseBody !== null) {
-      addEvent(
-        op.flowId,
-        'body',
-        null,
-        'receive',
-        op.time,
-        null,
-        null,
-        null,
-        op.responseBodySize,
-        op.responseBody,
-        null,
-        null,
-        null,
-        messageSearchText(null, op.responseBody),
-      );
+      addEvent({
+        flowId: op.flowId,
+        kind: 'body',
+        direction: 'receive',
+        time: op.time,
+        length: op.responseBodySize,
+        payload: op.responseBody,
+        text: messageSearchText(null, op.responseBody),
+      });
     }
     await insertFlow([
       op.flowId,
@@ -406,44 +387,28 @@ export function createSqlWriter(
         return grpcStart(op);
       case 'grpcResponseStart':
         addHeaders(op.flowId, 'response', op.headers);
-        addEvent(
-          op.flowId,
-          'start',
-          op.sequence,
-          'receive',
-          op.time,
-          op.line,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-        );
+        addEvent({
+          flowId: op.flowId,
+          kind: 'start',
+          sequence: op.sequence,
+          direction: 'receive',
+          time: op.time,
+          line: op.line,
+        });
         setColumns(op.flowId, { response_headers: JSON.stringify(op.headers) });
         return;
       case 'grpcData':
         return grpcData(op);
       case 'grpcEnd':
         addHeaders(op.flowId, 'trailer', op.trailers);
-        addEvent(
-          op.flowId,
-          'end',
-          op.sequence,
-          op.direction,
-          op.time,
-          op.line,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-        );
+        addEvent({
+          flowId: op.flowId,
+          kind: 'end',
+          sequence: op.sequence,
+          direction: op.direction,
+          time: op.time,
+          line: op.line,
+        });
         setColumns(op.flowId, {
           status: op.status,
           status_name: op.statusName,
@@ -457,22 +422,7 @@ export function createSqlWriter(
       case 'http':
         return http(op);
       case 'record':
-        addEvent(
-          null,
-          op.kind,
-          null,
-          null,
-          op.time,
-          op.line,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-        );
+        addEvent({ flowId: null, kind: op.kind, time: op.time, line: op.line });
         return;
       case 'lost':
         // After the batch's flow rows are written: the flow may have started in this batch.
