@@ -1,14 +1,23 @@
 import type { HeaderList } from '../http2/channel-event.js';
 import type { SqlConnection, SqlValue } from './sql-connection.js';
+import {
+  EVENT_COLUMNS,
+  EVENT_WIDTH,
+  type EventValues,
+  FLOW_COLUMNS,
+  FLOW_INDEX,
+  FLOW_WIDTH,
+  FLOWS_PER_INSERT,
+  placeholders,
+  ROW_OVERHEAD,
+  ROWS_PER_INSERT,
+  sizeOfRow,
+} from './store-rows.js';
 import type { GrpcDataOp, GrpcFlowOp, GrpcStartOp, HttpOp, LostOp, StoreOp } from './store-op.js';
 import { messageSearchText, searchableHeaderValue } from './message-search-text.js';
-import { lockStore } from './prepare-store.js';
+import { pruneStore, type RetentionLimits } from './prune-store.js';
 
-/** Retention: the oldest flows go first once either limit is passed (null: no limit). */
-export interface RetentionLimits {
-  readonly maxSizeBytes: number | null;
-  readonly maxAgeMs: number | null;
-}
+export type { RetentionLimits } from './prune-store.js';
 
 export interface SqlWriter {
   /** Stores one batch in one transaction. */
@@ -17,43 +26,10 @@ export interface SqlWriter {
   prune(now: number): Promise<number>;
 }
 
-const EVENT_COLUMNS =
-  'flow_id, kind, sequence, direction, time, line, compressed, wire_length, length, payload, raw, anomalies, view, text';
-const EVENT_WIDTH = 14;
-/** Rows per multi-row INSERT: a round trip per 64 messages on PostgreSQL instead of one each. */
-const ROWS_PER_INSERT = 64;
-
-const FLOW_COLUMNS =
-  'id, protocol, state, flow_type, service, method, path, authority, http_version, content_type, timeout, status, status_name, status_message, started_at, ended_at, duration_ms, request_messages, response_messages, request_bytes, response_bytes, client_address, client_port, origin, connection, request_headers, response_headers, trailers, error, stored_bytes';
-const FLOW_WIDTH = 30;
-const FLOW_INDEX: ReadonlyMap<string, number> = new Map(
-  FLOW_COLUMNS.split(', ').map((name, index) => [name, index]),
-);
-/** Flow rows per multi-row INSERT. */
-const FLOWS_PER_INSERT = 32;
-
 /** A flow's row as this batch changes it: a new row to insert, or columns to set on an old one. */
 interface PendingFlow {
   insert: SqlValue[] | null;
   readonly set: Map<string, SqlValue>;
-}
-
-/** One `events` row; what is left out is NULL. */
-interface EventValues {
-  readonly flowId: string | null;
-  readonly kind: string;
-  readonly time: number;
-  readonly sequence?: number | null;
-  readonly direction?: string | null;
-  readonly line?: string | null;
-  readonly compressed?: number | null;
-  readonly wireLength?: number | null;
-  readonly length?: number | null;
-  readonly payload?: Uint8Array | null;
-  readonly raw?: Uint8Array | null;
-  readonly anomalies?: string | null;
-  readonly view?: string | null;
-  readonly text?: string | null;
 }
 
 interface Delta {
@@ -63,25 +39,6 @@ interface Delta {
   responseBytes: number;
   /** Bytes of the rows written for the flow (`stored_bytes`, what size retention counts). */
   storedBytes: number;
-}
-
-/** What a row costs beyond its values, roughly (row header, index entries). */
-const ROW_OVERHEAD = 48;
-
-function sizeOfRow(row: readonly SqlValue[], from: number, to: number): number {
-  let bytes = ROW_OVERHEAD;
-  for (let i = from; i < to; i++) {
-    const value = row[i];
-    if (typeof value === 'string') bytes += value.length;
-    else if (value instanceof Uint8Array) bytes += value.byteLength;
-    else if (value !== null && value !== undefined) bytes += 8;
-  }
-  return bytes;
-}
-
-function placeholders(rows: number, width: number): string {
-  const row = `(${new Array<string>(width).fill('?').join(', ')})`;
-  return new Array<string>(rows).fill(row).join(', ');
 }
 
 /**
@@ -448,82 +405,4 @@ export function createSqlWriter(
     },
     prune: (now) => pruneStore(connection, origin, limits, now),
   };
-}
-
-/** Deletes the flows `where` selects, with their events and headers. */
-async function deleteFlows(
-  connection: SqlConnection,
-  where: string,
-  params: readonly SqlValue[],
-): Promise<number> {
-  const rows = await connection.all(`SELECT id FROM flows WHERE ${where}`, params);
-  return deleteFlowIds(
-    connection,
-    rows.map((row) => String(row.id)),
-  );
-}
-
-/** Deletes the flows with these ids, with their events and headers. */
-async function deleteFlowIds(connection: SqlConnection, ids: readonly string[]): Promise<number> {
-  if (ids.length === 0) return 0;
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const list = chunk.map(() => '?').join(', ');
-    await connection.run(`DELETE FROM events WHERE flow_id IN (${list})`, chunk);
-    await connection.run(`DELETE FROM flow_headers WHERE flow_id IN (${list})`, chunk);
-    await connection.run(`DELETE FROM flows WHERE id IN (${list})`, chunk);
-  }
-  return ids.length;
-}
-
-/** Another process's flows still `active` are deleted by age too: that process may be gone. */
-const NOT_OURS_ACTIVE = "(state <> 'active' OR origin <> ?)";
-
-async function pruneStore(
-  connection: SqlConnection,
-  origin: string,
-  limits: RetentionLimits,
-  now: number,
-): Promise<number> {
-  let deleted = 0;
-  if (limits.maxAgeMs !== null) {
-    const cutoff = now - limits.maxAgeMs;
-    deleted += await connection.transaction(async () => {
-      await lockStore(connection);
-      const count = await deleteFlows(connection, `started_at < ? AND ${NOT_OURS_ACTIVE}`, [
-        cutoff,
-        origin,
-      ]);
-      await connection.run('DELETE FROM events WHERE flow_id IS NULL AND time < ?', [cutoff]);
-      return count;
-    });
-  }
-  if (limits.maxSizeBytes !== null) {
-    const max = limits.maxSizeBytes;
-    // Deletes the oldest finished flows whose stored bytes cover the excess, measures again, and
-    // goes on a bounded number of rounds (the next check continues): what is written for a flow
-    // underestimates its share of a file a little (pages, indexes), never by much.
-    for (let round = 0; round < 16; round++) {
-      const size = await connection.sizeBytes();
-      if (size <= max) break;
-      const count = await connection.transaction(async () => {
-        await lockStore(connection);
-        const oldest = await connection.all(
-          "SELECT id, stored_bytes FROM flows WHERE state <> 'active' ORDER BY started_at, id LIMIT 5000",
-        );
-        const ids: string[] = [];
-        let covered = 0;
-        for (const row of oldest) {
-          if (covered >= size - max) break;
-          ids.push(String(row.id));
-          covered += Math.max(1, Number(row.stored_bytes));
-        }
-        return deleteFlowIds(connection, ids);
-      });
-      if (count === 0) break;
-      deleted += count;
-      await connection.reclaim();
-    }
-  }
-  return deleted;
 }
