@@ -1,5 +1,5 @@
-import { matchesPattern } from '../store/register-sql-functions.js';
-import { searchableHeaderValue } from '../store/message-search-text.js';
+import { matchesPattern } from './match-pattern.js';
+import { searchableHeaderValue } from './message-search-text.js';
 import type { Comparison, FilterNode } from './filter-ast.js';
 import type { FlowFacts } from './flow-facts.js';
 

@@ -2,7 +2,7 @@ import type { FlowItem, FlowSink } from '../flow/flow-sink.js';
 import type { GrpcFlowItem } from '../flow/grpc-flow-item.js';
 import type { HttpExchange } from '../flow/http-exchange.js';
 import type { HeaderList } from '../http2/channel-event.js';
-import { messageSearchText } from '../store/message-search-text.js';
+import { messageSearchText } from './message-search-text.js';
 import { stringifyView } from '../store/to-store-op.js';
 import type { FilterNode } from './filter-ast.js';
 import { evaluateFilter, type Truth } from './evaluate-filter.js';

@@ -14,7 +14,7 @@ import {
   sizeOfRow,
 } from './store-rows.js';
 import type { GrpcDataOp, GrpcFlowOp, GrpcStartOp, HttpOp, LostOp, StoreOp } from './store-op.js';
-import { messageSearchText, searchableHeaderValue } from './message-search-text.js';
+import { messageSearchText, searchableHeaderValue } from '../filter/message-search-text.js';
 import { pruneStore, type RetentionLimits } from './prune-store.js';
 
 export type { RetentionLimits } from './prune-store.js';
