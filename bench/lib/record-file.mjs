@@ -26,20 +26,25 @@ function sizeOf(file) {
   }
 }
 
-/** Resolves once `file` has not grown for `quietMs` (grpctap writes asynchronously). */
-export async function waitUntilStill(file, quietMs = 300, timeoutMs = 15_000) {
+/** Resolves once `read()` has given the same value for `quietMs`, or after `timeoutMs`. */
+async function waitUntilSteady(read, quietMs, timeoutMs) {
   const start = performance.now();
-  let size = sizeOf(file);
+  let value = read();
   let since = performance.now();
   while (performance.now() - start < timeoutMs) {
     await sleep(50);
-    const now = sizeOf(file);
-    if (now !== size) {
-      size = now;
+    const now = read();
+    if (now !== value) {
+      value = now;
       since = performance.now();
-    } else if (performance.now() - since >= quietMs) return size;
+    } else if (performance.now() - since >= quietMs) return value;
   }
-  return size;
+  return value;
+}
+
+/** Resolves once `file` has not grown for `quietMs` (grpctap writes asynchronously). */
+export function waitUntilStill(file, quietMs = 300, timeoutMs = 15_000) {
+  return waitUntilSteady(() => sizeOf(file), quietMs, timeoutMs);
 }
 
 /** Occurrences of each pattern; `lines` counts `\n`. Reads the file in 8 MiB chunks. */
@@ -117,19 +122,8 @@ function storeMark(file) {
 }
 
 /** Resolves once no event has been stored for `quietMs` (the store thread commits in batches). */
-export async function waitUntilStoreStill(file, quietMs = 300, timeoutMs = 15_000) {
-  const start = performance.now();
-  let mark = storeMark(file);
-  let since = performance.now();
-  while (performance.now() - start < timeoutMs) {
-    await sleep(50);
-    const now = storeMark(file);
-    if (now !== mark) {
-      mark = now;
-      since = performance.now();
-    } else if (performance.now() - since >= quietMs) return mark;
-  }
-  return mark;
+export function waitUntilStoreStill(file, quietMs = 300, timeoutMs = 15_000) {
+  return waitUntilSteady(() => storeMark(file), quietMs, timeoutMs);
 }
 
 const storeBases = new Map();

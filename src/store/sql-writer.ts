@@ -338,34 +338,42 @@ export function createSqlWriter(
     ]);
   };
 
+  /** A response's headers or trailers: their rows, and the record line of the envelope. */
+  const addHeaderEvent = (
+    op: {
+      readonly flowId: string;
+      readonly sequence: number;
+      readonly time: number;
+      readonly line: string;
+    },
+    kind: 'start' | 'end',
+    part: 'response' | 'trailer',
+    list: HeaderList,
+    direction: string,
+  ): void => {
+    addHeaders(op.flowId, part, list);
+    addEvent({
+      flowId: op.flowId,
+      kind,
+      sequence: op.sequence,
+      direction,
+      time: op.time,
+      line: op.line,
+    });
+  };
+
   const apply = async (op: StoreOp): Promise<void> => {
     switch (op.op) {
       case 'grpcStart':
         return grpcStart(op);
       case 'grpcResponseStart':
-        addHeaders(op.flowId, 'response', op.headers);
-        addEvent({
-          flowId: op.flowId,
-          kind: 'start',
-          sequence: op.sequence,
-          direction: 'receive',
-          time: op.time,
-          line: op.line,
-        });
+        addHeaderEvent(op, 'start', 'response', op.headers, 'receive');
         setColumns(op.flowId, { response_headers: JSON.stringify(op.headers) });
         return;
       case 'grpcData':
         return grpcData(op);
       case 'grpcEnd':
-        addHeaders(op.flowId, 'trailer', op.trailers);
-        addEvent({
-          flowId: op.flowId,
-          kind: 'end',
-          sequence: op.sequence,
-          direction: op.direction,
-          time: op.time,
-          line: op.line,
-        });
+        addHeaderEvent(op, 'end', 'trailer', op.trailers, op.direction);
         setColumns(op.flowId, {
           status: op.status,
           status_name: op.statusName,

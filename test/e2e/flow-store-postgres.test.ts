@@ -22,7 +22,13 @@ import {
   type PostgresServer,
   startPostgres,
 } from '../helpers/postgres-server.js';
-import { listStoredFlows, runStoreCli, waitForStoredFlows } from '../helpers/read-store.js';
+import {
+  listStoredFlows,
+  runStoreCli,
+  waitForStoredFlows,
+  stdoutLines,
+  waitForRecordedLines,
+} from '../helpers/read-store.js';
 import { type ProxyProcess, startProxy } from '../helpers/start-proxy.js';
 import { createTestPki, type TestPki } from '../helpers/test-pki.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -190,17 +196,8 @@ describe('the flow store in PostgreSQL, written by two proxies', { skip }, () =>
       );
       const exported = await runStoreCli(store, ['export', `h.x-call-id=${id}`]);
       assert.equal(exported.code, 0, exported.stderr);
-      let recorded: string[] = [];
-      await waitUntil(async () => {
-        recorded = (await readFile(recordPath, 'utf8'))
-          .split('\n')
-          .filter((line) => line.includes(`"flowId":"${flowId}"`));
-        return recorded.length === 6;
-      }, 'the six records of the flow in the record file');
-      assert.deepEqual(
-        exported.stdout.split('\n').filter((line) => line !== ''),
-        recorded,
-      );
+      const recorded = await waitForRecordedLines(recordPath, flowId, 6);
+      assert.deepEqual(stdoutLines(exported.stdout), recorded);
     }
   });
 

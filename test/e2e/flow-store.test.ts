@@ -9,12 +9,17 @@ import * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { ECHO_PROTO } from '../helpers/echo-server.js';
 import { callServerStream, callUnary } from '../helpers/grpc-calls.js';
-import { listStoredFlows, runStoreCli, waitForStoredFlows } from '../helpers/read-store.js';
+import {
+  listStoredFlows,
+  runStoreCli,
+  waitForStoredFlows,
+  stdoutLines,
+  waitForRecordedLines,
+} from '../helpers/read-store.js';
 import { runCli } from '../helpers/run-cli.js';
 import { fileURLToPath } from 'node:url';
 
 const GRPCURL_STAND_IN = fileURLToPath(new URL('../helpers/grpcurl-stand-in.js', import.meta.url));
-import { waitUntil } from '../helpers/wait.js';
 import { createCallMetadata, type GrpcRig, startGrpcRig } from './grpc-harness.js';
 
 const SERVICE = 'grpctap.test.Echo';
@@ -234,17 +239,8 @@ describe('the flow store, with real gRPC calls through the proxy', () => {
       'ndjson',
     ]);
     assert.equal(exported.code, 0, exported.stderr);
-    let recorded: string[] = [];
-    await waitUntil(async () => {
-      recorded = (await readFile(recordPath, 'utf8'))
-        .split('\n')
-        .filter((line) => line.includes(`"flowId":"${flowId}"`));
-      return recorded.length === 6;
-    }, 'the six records of the flow in the record file');
-    assert.deepEqual(
-      exported.stdout.split('\n').filter((line) => line !== ''),
-      recorded,
-    );
+    const recorded = await waitForRecordedLines(recordPath, flowId, 6);
+    assert.deepEqual(stdoutLines(exported.stdout), recorded);
     const out = join(dir, 'export.ndjson');
     const toFile = await runStoreCli(store, ['export', `h.x-call-id=${id}`, '-o', out]);
     assert.equal(toFile.code, 0, toFile.stderr);

@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { runCli, type CliRun } from './run-cli.js';
-import { waitForValue } from './wait.js';
+import { waitForValue, waitUntil } from './wait.js';
 
 /** Runs `grpctap COMMAND ... --store STORE` and returns the run (for exit codes and output). */
 export function runStoreCli(store: string, args: readonly string[]): Promise<CliRun> {
@@ -36,4 +37,25 @@ export function waitForStoredFlows(
     20_000,
     100,
   );
+}
+
+/** The lines of `recordPath` for one flow, once there are `count` of them (bounded poll). */
+export async function waitForRecordedLines(
+  recordPath: string,
+  flowId: string,
+  count: number,
+): Promise<string[]> {
+  let lines: string[] = [];
+  await waitUntil(async () => {
+    lines = (await readFile(recordPath, 'utf8'))
+      .split('\n')
+      .filter((line) => line.includes(`"flowId":"${flowId}"`));
+    return lines.length === count;
+  }, `the ${count} records of flow ${flowId} in ${recordPath}`);
+  return lines;
+}
+
+/** The non-empty lines of a command's stdout. */
+export function stdoutLines(stdout: string): string[] {
+  return stdout.split('\n').filter((line) => line !== '');
 }
